@@ -1,0 +1,54 @@
+"""Errors users can catch; each carries the field path, the bad value and what is accepted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a scenario: where it is, what was given, and what is wrong."""
+
+    path: str
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        shown = _show(self.value)
+        given = f" (given: {shown})" if shown is not None else ""
+        return f"{self.path}: {self.message}{given}"
+
+
+def _show(value: Any) -> str | None:
+    if value is _MISSING:
+        return None
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+_MISSING = object()
+
+
+class LabeconError(Exception):
+    """Base of labecon's own errors."""
+
+
+class ScenarioError(LabeconError, ValueError):
+    """A scenario that cannot be loaded or is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem], source: str | None = None) -> None:
+        self.problems = problems
+        self.source = source
+        head = f"{source}: " if source else ""
+        count = len(problems)
+        lines = [f"{head}{count} problem{'s' if count != 1 else ''} in the scenario:"]
+        lines += [f"  - {p}" for p in problems]
+        super().__init__("\n".join(lines))
+
+
+class OptionError(LabeconError, ValueError):
+    """A bad argument to a labecon function (an unknown view, statistic, sample count...)."""
+
+
+MISSING = _MISSING

@@ -1,0 +1,525 @@
+"""The scenario language: typed, validated sections of a scenario file (DESIGN §3–4).
+
+Every numeric field is a :data:`Param`: a float or a :class:`~labecon.scenario.quantities.
+Distribution`. Fields are declared with :func:`param`, which fixes the field's kind (money,
+rate, number, months) and its admissible range; a distribution whose support leaves that
+range is refused with a message that says how to truncate it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import CoreSchema, core_schema
+
+from labecon.scenario.quantities import (
+    FAMILIES,
+    Distribution,
+    Kind,
+    QuantityError,
+    parse_quantity,
+)
+
+Param = float | Distribution
+
+_SCALAR_SCHEMA: dict[str, dict[str, Any]] = {
+    "money": {
+        "anyOf": [
+            {"type": "number"},
+            {"type": "string", "pattern": r"^\s*-?\$?\s*[\d.,_]+\s*[a-zA-Z]*\s*$"},
+        ]
+    },
+    "rate": {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*-?[\d.]+\s*%$"}]},
+    "number": {"type": "number"},
+    "months": {"type": "number"},
+}
+
+
+def _json_schema(kind: Kind, description: str) -> dict[str, Any]:
+    scalar = _SCALAR_SCHEMA[kind.value]
+    dist_props = {
+        family: {
+            "type": "object",
+            "description": "parameters: " + " or ".join("{" + ", ".join(s) + "}" for s in sets),
+        }
+        for family, sets in FAMILIES.items()
+    }
+    distribution = {
+        "type": "object",
+        "properties": {**dist_props, "min": scalar, "max": scalar},
+        "additionalProperties": False,
+        "minProperties": 1,
+    }
+    shorthand = {"type": "string", "pattern": r"^.+\s+to\s+.+$"}
+    return {"anyOf": [scalar, shorthand, distribution], "description": description}
+
+
+def _support(value: Param) -> tuple[float, float]:
+    if isinstance(value, Distribution):
+        return value.quantile(0.0), value.quantile(1.0)
+    return value, value
+
+
+@dataclass(frozen=True)
+class P:
+    """Metadata of a numeric scenario field: its kind, meaning and admissible range.
+
+    Used as ``Annotated[Param, P(Kind.MONEY, "Training cost [USD].", ge=0)]``; pydantic
+    calls :meth:`validate` on the raw value and shows :meth:`json_schema` to editors.
+    """
+
+    kind: Kind
+    description: str
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+
+    def validate(self, value: Any) -> Param:
+        """Parse ``value`` and check it (or its distribution's support) against the bounds."""
+        try:
+            parsed = parse_quantity(value, self.kind)
+        except QuantityError as exc:
+            raise ValueError(str(exc)) from None
+        low, high = _support(parsed)
+        uncertain = isinstance(parsed, Distribution)
+        rule = seen = None
+        if self.ge is not None and low < self.ge:
+            rule, seen = f"must be >= {self.ge:g}", low
+        elif self.gt is not None and (low < self.gt if uncertain else low <= self.gt):
+            rule, seen = f"must be > {self.gt:g}", low
+        elif self.le is not None and high > self.le:
+            rule, seen = f"must be <= {self.le:g}", high
+        if rule is not None:
+            if uncertain:
+                hint = "max" if "<=" in rule else "min"
+                raise ValueError(
+                    f"{rule}, but this distribution can reach {seen:g}; truncate it with "
+                    f"{hint}: or choose a family whose support fits"
+                )
+            raise ValueError(f"{rule}, got {seen:g}")
+        return parsed
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            self.validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(_serialise),
+        )
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
+        return _json_schema(self.kind, self.description)
+
+
+def _serialise(value: Param) -> Any:
+    return value.to_dict() if isinstance(value, Distribution) else value
+
+
+class Section(BaseModel):
+    """Base of every scenario section: unknown fields are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+Money = Kind.MONEY
+Rate = Kind.RATE
+Number = Kind.NUMBER
+Months = Kind.MONTHS
+
+
+class Generations(Section):
+    """The schedule and cost of model generations (DESIGN §4, 'Generations')."""
+
+    count: int | None = Field(
+        None,
+        ge=1,
+        le=120,
+        description="Number of generations; default: as many as start training in the horizon.",
+    )
+    first_training_start_month: int = Field(
+        0,
+        ge=-240,
+        description="Month (from the scenario start) when generation 0 starts training; "
+        "negative for a model trained before the start.",
+    )
+    cadence_months: Annotated[
+        Param, P(Months, "Months between the training starts of generations.", gt=0)
+    ] = 12.0
+    training_months: Annotated[
+        Param, P(Months, "Duration of each training run [months].", gt=0)
+    ] = 12.0
+    first_training_cost: Annotated[
+        Param, P(Money, "Final-run training cost of generation 0 [USD].", ge=0)
+    ] = 100e6
+    cost_multiplier: Annotated[
+        Param, P(Number, "Final-run cost growth per generation [x per generation].", gt=0)
+    ] = 1.0
+    max_training_cost: (
+        Annotated[
+            Param, P(Money, "Plateau: cap on one final run's cost [USD]; none when omitted.", gt=0)
+        ]
+        | None
+    ) = None
+    experiment_overhead: Annotated[
+        Param,
+        P(
+            Rate,
+            "Research and experiment compute on top of the final run, as a share of it [fraction]; "
+            "development spend = final run x (1 + overhead).",
+            ge=0,
+        ),
+    ] = 0.0
+    capability_gain: Annotated[
+        Param, P(Number, "Capability of each generation relative to its predecessor [x].", gt=0)
+    ] = 1.0
+    capability_stall_after: (
+        Annotated[
+            Param,
+            P(
+                Number,
+                "Overhang: generations after this index bring no capability gain; none when omitted.",
+                ge=0,
+            ),
+        ]
+        | None
+    ) = None
+
+
+class Lifecycle(Section):
+    """How a released generation's traffic ramps up, is cannibalised and retires."""
+
+    lifetime_months: Annotated[Param, P(Months, "Commercial life from release [months].", gt=0)] = (
+        12.0
+    )
+    ramp_months: Annotated[
+        Param, P(Months, "Months for a new model's traffic to ramp to full.", ge=0)
+    ] = 0.0
+    legacy_retention: Annotated[
+        Param,
+        P(
+            Rate,
+            "beta: weight of each older active model relative to the next newer one [fraction]; "
+            "1 = equal shares, small = the successor takes almost everything.",
+            gt=0,
+            le=1,
+        ),
+    ] = 1.0
+
+
+class TopDown(Section):
+    """Top-down revenue: lifetime revenue as a multiple of the final-run training cost."""
+
+    revenue_multiple: Annotated[
+        Param, P(Number, "Lifetime revenue / final-run training cost [x].", ge=0)
+    ] = 2.0
+    inference_cost_share: Annotated[
+        Param, P(Rate, "Inference (serving) cost as a share of revenue [fraction].", ge=0)
+    ] = 0.0
+
+
+class Api(Section):
+    """Bottom-up API revenue: token demand x lab share x price per token."""
+
+    demand_mtok_per_month: Annotated[
+        Param, P(Number, "Market token demand at the scenario start [Mtok/month].", ge=0)
+    ] = 0.0
+    demand_growth_per_year: Annotated[
+        Param, P(Rate, "Growth of market token demand [1/year].", gt=-1)
+    ] = 0.0
+    demand_capability_exponent: Annotated[
+        Param,
+        P(
+            Number,
+            "Demand scales with the newest model's capability to this power [-]; 0 = no effect.",
+        ),
+    ] = 0.0
+    lab_share: Annotated[
+        Param, P(Rate, "The lab's share of market token demand [fraction].", ge=0, le=1)
+    ] = 1.0
+    release_price_per_mtok: Annotated[
+        Param, P(Money, "Blended list price of a new frontier model [USD/Mtok].", ge=0)
+    ] = 10.0
+    price_capability_exponent: Annotated[
+        Param,
+        P(
+            Number,
+            "Release price scales with capability to this power [-]; 0 = flat.",
+        ),
+    ] = 0.0
+    price_decline_per_year: Annotated[
+        Param, P(Rate, "Fall of a model's price while it is sold [1/year].", ge=0, le=1)
+    ] = 0.0
+    open_source_lag_months: (
+        Annotated[
+            Param,
+            P(
+                Months,
+                "Months after release when open-weight models catch up; none when omitted.",
+                ge=0,
+            ),
+        ]
+        | None
+    ) = None
+    open_source_price_cut: Annotated[
+        Param, P(Rate, "Further price cut once open-weight models catch up [fraction].", ge=0, le=1)
+    ] = 0.0
+    open_source_share_loss: Annotated[
+        Param,
+        P(Rate, "Share of traffic lost once open-weight models catch up [fraction].", ge=0, le=1),
+    ] = 0.0
+
+
+class Revenue(Section):
+    """Which revenue mode the scenario uses, and its parameters."""
+
+    mode: Literal["top_down", "bottom_up"] = "top_down"
+    top_down: TopDown = TopDown()
+    api: Api = Api()
+
+
+class Inference(Section):
+    """Serving cost from compute (bottom-up mode)."""
+
+    cost_per_gw_year: Annotated[
+        Param,
+        P(
+            Money,
+            "All-in cost of owning and running 1 GW of AI compute for a year [USD/GW-year].",
+            ge=0,
+        ),
+    ] = 13.5e9
+    reference_mtok_per_gw_month: Annotated[
+        Param,
+        P(
+            Number,
+            "Tokens one GW serves in a month for the reference model at the start [Mtok/GW-month].",
+            gt=0,
+        ),
+    ] = 3.0e8
+    reference_training_cost: Annotated[
+        Param, P(Money, "Final-run cost of the reference model for serving throughput [USD].", gt=0)
+    ] = 1e9
+    efficiency_gain_per_year: Annotated[
+        Param,
+        P(Rate, "Serving throughput gain per year from hardware and software [1/year].", gt=-1),
+    ] = 0.0
+    size_exponent: Annotated[
+        Param,
+        P(
+            Number,
+            "Serving cost per token scales as (final-run cost / reference)^exponent [-].",
+            ge=0,
+        ),
+    ] = 0.0
+
+
+class Talent(Section):
+    """Headcount and loaded cost per head, both growing."""
+
+    headcount: Annotated[Param, P(Number, "Employees at the start [people].", ge=0)] = 0.0
+    headcount_growth_per_year: Annotated[Param, P(Rate, "Headcount growth [1/year].", gt=-1)] = 0.0
+    loaded_cost_per_head: Annotated[
+        Param, P(Money, "Salary, equity and overhead per employee [USD/year].", ge=0)
+    ] = 0.0
+    cost_growth_per_year: Annotated[
+        Param, P(Rate, "Growth of loaded cost per head [1/year].", gt=-1)
+    ] = 0.0
+
+
+class Sga(Section):
+    """Selling, general and administrative cost: fixed plus a share of revenue."""
+
+    fixed_per_year: Annotated[Param, P(Money, "Fixed SG&A [USD/year].", ge=0)] = 0.0
+    share_of_revenue: Annotated[
+        Param, P(Rate, "Variable SG&A [fraction of revenue].", ge=0, le=1)
+    ] = 0.0
+
+
+class Costs(Section):
+    """Operating costs other than training and inference."""
+
+    talent: Talent = Talent()
+    sga: Sga = Sga()
+    other_infrastructure_per_year: Annotated[
+        Param,
+        P(Money, "Infrastructure beyond compute: storage, networking, offices [USD/year].", ge=0),
+    ] = 0.0
+
+
+class Funding(Section):
+    """How the lab raises equity."""
+
+    policy: Literal["none", "runway", "unlimited"] = Field(
+        "runway",
+        description="none: never raise; runway: raise when runway falls below the trigger; "
+        "unlimited: always cover any shortfall (the worked examples' assumption).",
+    )
+    runway_trigger_months: Annotated[
+        Param, P(Months, "Raise when cash < this many months of trailing burn [months].", ge=0)
+    ] = 12.0
+    raise_months: Annotated[
+        Param, P(Months, "Size of a raise in months of trailing burn [months].", gt=0)
+    ] = 24.0
+    valuation_multiple: Annotated[
+        Param, P(Number, "Pre-money valuation as a multiple of annualised revenue (ARR) [x].", gt=0)
+    ] = 20.0
+    min_pre_money: Annotated[
+        Param, P(Money, "Floor on the pre-money valuation, e.g. before revenue [USD].", ge=0)
+    ] = 0.0
+    burn_window_months: int = Field(
+        3, ge=1, le=24, description="Months averaged to measure trailing burn."
+    )
+
+
+class Capital(Section):
+    """Starting cash and the funding policy."""
+
+    starting_cash: Annotated[Param, P(Money, "Cash at the scenario start [USD].")] = 0.0
+    funding: Funding = Funding()
+
+
+class Analysis(Section):
+    """Settings of the views and metrics."""
+
+    discount_rate_per_year: Annotated[
+        Param, P(Rate, "Discount rate for generation NPV [1/year].", gt=-1)
+    ] = 0.10
+    recovery_months: Annotated[
+        Param,
+        P(
+            Months,
+            "Working capital: months over which a generation should recover its training cost.",
+            gt=0,
+        ),
+    ] = 3.0
+
+
+class Correlation(Section):
+    """A rank correlation between two uncertain inputs (Gaussian copula)."""
+
+    between: tuple[str, str] = Field(
+        description="Two input names, e.g. generations.cost_multiplier"
+    )
+    rank: float = Field(ge=-1, le=1, description="Spearman rank correlation in [-1, 1].")
+
+    @field_validator("between")
+    @classmethod
+    def _distinct(cls, value: tuple[str, str]) -> tuple[str, str]:
+        if value[0] == value[1]:
+            raise ValueError(f"an input cannot be correlated with itself: {value[0]!r}")
+        return value
+
+
+class Scenario(Section):
+    """A whole scenario: one lab, its generations, revenue, costs and capital."""
+
+    name: str = Field("scenario", description="Short name of the scenario.")
+    description: str = Field("", description="What the scenario represents.")
+    start: str = Field("2026-01", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM.")
+    horizon_months: int = Field(120, ge=1, le=600, description="Months simulated.")
+    generations: Generations = Generations()
+    lifecycle: Lifecycle = Lifecycle()
+    revenue: Revenue = Revenue()
+    inference: Inference = Inference()
+    costs: Costs = Costs()
+    capital: Capital = Capital()
+    analysis: Analysis = Analysis()
+    correlations: list[Correlation] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        uncertain = dict(self.uncertain_inputs())
+        problems = []
+        for i, corr in enumerate(self.correlations):
+            for name in corr.between:
+                if name not in uncertain:
+                    known = [n for n, _ in self.inputs()]
+                    close = difflib.get_close_matches(name, known, n=1)
+                    why = (
+                        f"{name!r} is a fixed number, not a distribution"
+                        if name in known
+                        else f"{name!r} is not an input"
+                        + (f" (did you mean {close[0]!r}?)" if close else "")
+                    )
+                    problems.append(f"correlations.{i}.between: {why}; accepted: uncertain inputs")
+        if problems:
+            raise ValueError("; ".join(problems))
+        check_positive_definite(self.correlations)
+        if self.generations.count is None and isinstance(
+            self.generations.cadence_months, Distribution
+        ):
+            raise ValueError(
+                "generations.count is required when generations.cadence_months is uncertain"
+            )
+        return self
+
+    def inputs(self) -> Iterator[tuple[str, Param]]:
+        """Every numeric input as (dotted name, value), in declaration order."""
+        yield from _walk(self, "")
+
+    def uncertain_inputs(self) -> Iterator[tuple[str, Distribution]]:
+        """The inputs that are distributions, as (dotted name, distribution)."""
+        for name, value in self.inputs():
+            if isinstance(value, Distribution):
+                yield name, value
+
+    @property
+    def generation_count(self) -> int:
+        """G: the number of generations simulated."""
+        gens = self.generations
+        if gens.count is not None:
+            return gens.count
+        cadence = gens.cadence_months
+        assert not isinstance(cadence, Distribution)
+        span = self.horizon_months - gens.first_training_start_month
+        return max(1, math.ceil(span / cadence))
+
+
+def _walk(model: BaseModel, prefix: str) -> Iterator[tuple[str, Param]]:
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        path = f"{prefix}{name}"
+        if isinstance(value, Section):
+            yield from _walk(value, path + ".")
+        elif isinstance(value, Distribution) or (
+            isinstance(value, float) and name not in ("rank",)
+        ):
+            yield path, value
+
+
+def check_positive_definite(correlations: list[Correlation]) -> None:
+    """Refuse a set of rank correlations whose matrix is not positive definite."""
+    if not correlations:
+        return
+    names, matrix = correlation_matrix(correlations)
+    eigenvalues = np.linalg.eigvalsh(matrix)
+    if eigenvalues.min() <= 1e-10:
+        raise ValueError(
+            "correlations: the matrix over "
+            + ", ".join(names)
+            + f" is not positive definite (smallest eigenvalue {eigenvalues.min():.3g}); "
+            "accepted: correlations that can hold together, e.g. weaken the strongest ones"
+        )
+
+
+def correlation_matrix(correlations: list[Correlation]) -> tuple[list[str], np.ndarray]:
+    """Names and the Pearson matrix of the normal copula for given rank correlations.
+
+    A Spearman rank correlation rho_s of the inputs equals a normal correlation
+    2 sin(pi rho_s / 6) of the copula's normals (Pearson 1907; Kruskal 1958).
+    """
+    names: list[str] = []
+    for corr in correlations:
+        for name in corr.between:
+            if name not in names:
+                names.append(name)
+    index = {n: i for i, n in enumerate(names)}
+    matrix = np.eye(len(names))
+    for corr in correlations:
+        i, j = index[corr.between[0]], index[corr.between[1]]
+        matrix[i, j] = matrix[j, i] = 2 * math.sin(math.pi * corr.rank / 6)
+    return names, matrix
