@@ -1,0 +1,64 @@
+"""The public face of labecon: load a scenario, simulate it, get a Result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from labecon.engine import simulate_chunk
+from labecon.errors import OptionError
+from labecon.result import Result
+from labecon.sampler import Sampler, normalise_seed
+from labecon.scenario.loading import load_scenario
+from labecon.scenario.schema import Scenario
+from labecon.views import SampleViews, sample_views
+
+Progress = Callable[[int, int], None]
+# Cells of (samples x grid months x generations) arrays held at once per chunk; bounds the
+# memory of a chunk at a few hundred MB whatever the scenario's size.
+_CELLS_PER_CHUNK = 2_500_000
+MAX_SAMPLES = 10_000_000
+
+
+def default_chunk_size(scenario: Scenario, samples: int) -> int:
+    """Samples per chunk: as many as keep the per-generation arrays near a fixed size."""
+    first = min(0, scenario.generations.first_training_start_month)
+    cells = (scenario.horizon_months - first + 24) * scenario.generation_count
+    return max(1, min(samples, _CELLS_PER_CHUNK // max(cells, 1)))
+
+
+def simulate(
+    scenario: Scenario | str | Path | Mapping[str, Any],
+    samples: int = 1000,
+    seed: int | None = 0,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+) -> Result:
+    """Simulate ``samples`` Monte Carlo samples of a scenario.
+
+    ``scenario`` is a Scenario, a built-in name, a file path or a mapping. The same ``seed``
+    gives the same numbers whatever ``chunk_size``; ``seed=None`` draws a fresh seed, kept in
+    ``Result.seed``. ``progress(done, total)`` is called after each chunk.
+    """
+    loaded = load_scenario(scenario)
+    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= MAX_SAMPLES:
+        raise OptionError(
+            f"samples: {samples!r} is not accepted; accepted: an integer from 1 to {MAX_SAMPLES:,}"
+        )
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+    ):
+        raise OptionError(f"chunk_size: {chunk_size!r} is not accepted; accepted: an integer >= 1")
+    fixed_seed = normalise_seed(seed)
+    size = chunk_size or default_chunk_size(loaded, samples)
+    sampler = Sampler(loaded, fixed_seed)
+    chunks: list[SampleViews] = []
+    for start in range(0, samples, size):
+        count = min(size, samples - start)
+        draws = sampler.draw(start, count)
+        ledger = simulate_chunk(loaded, draws, count)
+        chunks.append(sample_views(ledger, loaded, draws))
+        if progress is not None:
+            progress(start + count, samples)
+    return Result.from_chunks(loaded, fixed_seed, chunks)

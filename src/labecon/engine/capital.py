@@ -1,0 +1,73 @@
+"""Cash, equity raises and insolvency (DESIGN §4, 'Cash and capital').
+
+cash(t) = cash(t-1) + operating cash flow(t) + equity raised(t). Under the ``runway``
+policy the lab raises ``raise_months`` of trailing burn (plus any shortfall) when cash
+falls below ``runway_trigger_months`` of burn, at a pre-money valuation of ARR times
+``valuation_multiple`` (seed 001: capital "filled, so far, by an extraordinary influx of
+investment"); existing holders are diluted by raise / (pre-money + raise). A sample whose
+cash is below zero after the month's funding is insolvent from then on and raises no more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from labecon.engine.inputs import Array, Inputs
+
+MONTHS_PER_YEAR = 12.0
+
+
+@dataclass(frozen=True)
+class CashPath:
+    """Month-end cash and financing, arrays (samples, months) unless noted."""
+
+    cash: Array  # [USD], end of month
+    equity_raised: Array  # [USD/month]
+    ownership: Array  # share of the company held by the holders at the start [fraction]
+    insolvent: NDArray[np.bool_]
+    insolvency_month: Array  # first insolvent month, NaN when never; shape (samples,)
+
+
+def cash_path(inputs: Inputs, operating_cash_flow: Array, revenue: Array) -> CashPath:
+    """Run the cash balance month by month, vectorised over samples."""
+    funding = inputs.scenario.capital.funding
+    n, months = operating_cash_flow.shape
+    cash = np.empty((n, months))
+    raised = np.zeros((n, months))
+    ownership = np.empty((n, months))
+    insolvent = np.zeros((n, months), dtype=bool)
+    balance = inputs["capital.starting_cash"].copy()
+    held = np.ones(n)
+    broke = np.zeros(n, dtype=bool)
+    trigger = inputs["capital.funding.runway_trigger_months"]
+    size = inputs["capital.funding.raise_months"]
+    multiple = inputs["capital.funding.valuation_multiple"]
+    floor = inputs["capital.funding.min_pre_money"]
+    window = funding.burn_window_months
+    trailing = np.cumsum(operating_cash_flow, axis=1)
+    for t in range(months):
+        balance = balance + operating_cash_flow[:, t]
+        if funding.policy == "unlimited":
+            amount = np.maximum(-balance, 0.0)
+        elif funding.policy == "runway":
+            lo = max(0, t - window + 1)
+            flow = trailing[:, t] - (trailing[:, lo - 1] if lo > 0 else 0.0)
+            burn = np.maximum(-flow / (t - lo + 1), 0.0)
+            pre_money = np.maximum(revenue[:, t] * MONTHS_PER_YEAR * multiple, floor)
+            wants = ~broke & (burn > 0) & (balance < trigger * burn) & (pre_money > 0)
+            amount = np.where(wants, size * burn + np.maximum(-balance, 0.0), 0.0)
+            dilution = np.divide(amount, pre_money + amount, out=np.zeros(n), where=amount > 0)
+            held = held * (1 - dilution)
+        else:
+            amount = np.zeros(n)
+        balance = balance + amount
+        raised[:, t] = amount
+        broke = broke | (balance < 0)
+        cash[:, t] = balance
+        ownership[:, t] = held
+        insolvent[:, t] = broke
+    first = np.where(insolvent.any(axis=1), insolvent.argmax(axis=1), np.nan)
+    return CashPath(cash, raised, ownership, insolvent, first.astype(np.float64))

@@ -1,0 +1,88 @@
+"""Generation schedule, training cost and capability (DESIGN §4, 'Generations').
+
+Training of generation g starts at s_g = s_0 + g * cadence, lasts D months and releases at
+r_g = s_g + D; it retires L months after release. Final-run cost C_g = C_0 * m^g, capped at
+the plateau; development spend C_g * (1 + experiment overhead) is spread evenly over the
+training window. Capability q_g = gain^min(g, K) stalls after generation K (overhang).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from labecon.engine.inputs import Array, Inputs
+
+
+def whole_months(value: Array, minimum: int = 1) -> NDArray[np.int64]:
+    """Round month counts to whole months, at least ``minimum`` [months]."""
+    return np.maximum(np.rint(value), minimum).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Per-sample, per-generation schedule and costs, arrays of shape (samples, G)."""
+
+    training_start: NDArray[np.int64]  # s_g [month index from scenario start]
+    training_months: NDArray[np.int64]  # D [months], same for every generation of a sample
+    release: NDArray[np.int64]  # r_g [month]
+    retire: NDArray[np.int64]  # r_g + L [month], first month no longer sold
+    final_run_cost: Array  # C_g [USD]
+    development_cost: Array  # C_g (1 + overhead) [USD]
+    capability: Array  # q_g [relative to generation 0]
+
+    @property
+    def lifetime(self) -> NDArray[np.int64]:
+        """Commercial life L [months]."""
+        return self.retire - self.release
+
+
+def final_run_cost(first_cost: Array, multiplier: Array, cap: Array, count: int) -> Array:
+    """C_g = min(C_0 * m^g, cap) [USD], shape (samples, G).
+
+    The 10x-per-generation escalation of Amodei's worked example (seed 003); the cap is
+    the plateau path ("the models can't get larger").
+    """
+    g = np.arange(count)
+    cost = first_cost[:, None] * multiplier[:, None] ** g
+    return np.where(np.isnan(cap)[:, None], cost, np.minimum(cost, cap[:, None]))
+
+
+def capability(gain: Array, stall_after: Array, count: int) -> Array:
+    """q_g = gain^min(g, K) [-]: flat after generation K (overhang, seed 003)."""
+    g = np.arange(count, dtype=np.float64)
+    stall = np.where(np.isnan(stall_after), np.inf, np.floor(stall_after))
+    return gain[:, None] ** np.minimum(g[None, :], stall[:, None])
+
+
+def schedule(inputs: Inputs, count: int) -> Schedule:
+    """Build the schedule of ``count`` generations for every sample of the chunk."""
+    gen = inputs.scenario.generations
+    n = inputs.count
+    cadence = whole_months(inputs["generations.cadence_months"])
+    duration = whole_months(inputs["generations.training_months"])
+    lifetime = whole_months(inputs["lifecycle.lifetime_months"])
+    start = gen.first_training_start_month + cadence[:, None] * np.arange(count)[None, :]
+    release = start + duration[:, None]
+    cost = final_run_cost(
+        inputs["generations.first_training_cost"],
+        inputs["generations.cost_multiplier"],
+        inputs["generations.max_training_cost"],
+        count,
+    )
+    overhead = inputs["generations.experiment_overhead"]
+    return Schedule(
+        training_start=start,
+        training_months=np.broadcast_to(duration[:, None], (n, count)).copy(),
+        release=release,
+        retire=release + lifetime[:, None],
+        final_run_cost=cost,
+        development_cost=cost * (1.0 + overhead[:, None]),
+        capability=capability(
+            inputs["generations.capability_gain"],
+            inputs["generations.capability_stall_after"],
+            count,
+        ),
+    )

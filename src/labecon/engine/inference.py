@@ -1,0 +1,48 @@
+"""Inference (serving) cost from compute (DESIGN §4, 'Compute and inference cost').
+
+A GW of compute serves ``reference_mtok_per_gw_month`` of the reference model at the start,
+improving by ``efficiency_gain_per_year`` and divided by the model's size factor
+(C_g / C_ref)^alpha. Inference cost = GW used * cost per GW-month. Seed 004 prices compute
+at "$12-15bn per GW per year".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from labecon.engine.generations import Schedule
+from labecon.engine.inputs import Array, Inputs
+from labecon.scenario.quantities import per_year_to_per_month
+
+MONTHS_PER_YEAR = 12.0
+
+
+def cost_per_gw_month(inputs: Inputs) -> Array:
+    """Price of one GW for one month [USD/GW-month] (a price per time, so /12 is exact)."""
+    return inputs["inference.cost_per_gw_year"] / MONTHS_PER_YEAR
+
+
+def serving_gw(
+    inputs: Inputs, schedule: Schedule, months: NDArray[np.int64], tokens_mtok: Array
+) -> Array:
+    """GW busy serving each generation's tokens [GW], shape (samples, months, G)."""
+    gain = per_year_to_per_month(inputs["inference.efficiency_gain_per_year"])
+    throughput = inputs["inference.reference_mtok_per_gw_month"][:, None] * (
+        1 + gain[:, None]
+    ) ** months.astype(np.float64)
+    size = (
+        schedule.final_run_cost / inputs["inference.reference_training_cost"][:, None]
+    ) ** inputs["inference.size_exponent"][:, None]
+    return tokens_mtok / (throughput[:, :, None] / size[:, None, :])
+
+
+def training_gw(inputs: Inputs, training_spend: Array) -> Array:
+    """GW drawn by training, valuing spend at the price of compute [GW], (samples, months)."""
+    price = cost_per_gw_month(inputs)
+    return np.divide(
+        training_spend,
+        price[:, None],
+        out=np.zeros_like(training_spend),
+        where=price[:, None] > 0,
+    )

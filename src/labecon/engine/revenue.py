@@ -1,0 +1,89 @@
+"""Revenue by generation: top-down (multiple of training cost) or bottom-up API tokens.
+
+Top-down reproduces the model-as-company worked example (seed 003: "a model that costs
+$100 million ... makes $200 million of revenue"): generation g earns
+``revenue_multiple`` * C_g over its life, spread in proportion to its traffic share.
+After a capability stall (overhang) a generation earns on the capability it delivers,
+i.e. on the cost of the last generation that improved.
+
+Bottom-up API revenue: tokens_g(t) = D(t) * share * w_g(t) * (1 - open-source loss) and
+price_g(t) = P * q_g^e * (1 - decline)^(months since release / 12) * (1 - open-source cut).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from labecon.engine.generations import Schedule
+from labecon.engine.inputs import Array, Inputs
+from labecon.scenario.quantities import per_year_to_per_month
+
+
+def revenue_basis(final_run_cost: Array, stall_after: Array) -> Array:
+    """Cost whose multiple a generation earns [USD]: C_g, or C_K after a stall at K."""
+    count = final_run_cost.shape[1]
+    g = np.arange(count)[None, :]
+    stall = np.where(np.isnan(stall_after), count, np.floor(stall_after)).astype(np.int64)
+    index = np.minimum(g, stall[:, None])
+    return np.take_along_axis(final_run_cost, index, axis=1)
+
+
+def top_down_revenue(basis: Array, multiple: Array, shares: Array, life_weight: Array) -> Array:
+    """revenue_g(t) = R * basis_g * w_g(t) / sum over g's planned life of w_g [USD/month]."""
+    per_unit = np.divide(
+        multiple[:, None] * basis,
+        life_weight,
+        out=np.zeros_like(basis),
+        where=life_weight > 0,
+    )
+    return shares * per_unit[:, None, :]
+
+
+@dataclass(frozen=True)
+class ApiTraffic:
+    """Bottom-up API tokens and revenue by generation, arrays (samples, months, G)."""
+
+    tokens_mtok: Array  # [Mtok/month]
+    revenue: Array  # [USD/month]
+
+
+def frontier_capability(capability: Array, on_sale: NDArray[np.bool_]) -> Array:
+    """Capability of the best model on sale in each month [-], shape (samples, months)."""
+    return np.where(on_sale, capability[:, None, :], 0.0).max(axis=2)
+
+
+def api_traffic(
+    inputs: Inputs,
+    schedule: Schedule,
+    months: NDArray[np.int64],
+    shares: Array,
+    on_sale: NDArray[np.bool_],
+) -> ApiTraffic:
+    """Tokens and revenue of the API channel (DESIGN §4, bottom-up)."""
+    t = months.astype(np.float64)
+    growth = per_year_to_per_month(inputs["revenue.api.demand_growth_per_year"])
+    demand = inputs["revenue.api.demand_mtok_per_month"][:, None] * (1 + growth[:, None]) ** t
+    exponent = inputs["revenue.api.demand_capability_exponent"]
+    frontier = frontier_capability(schedule.capability, on_sale)
+    demand = demand * np.where(frontier > 0, frontier, 1.0) ** exponent[:, None]
+    lab_tokens = demand * inputs["revenue.api.lab_share"][:, None]
+
+    age = t[None, :, None] - schedule.release[:, None, :]  # months since release
+    decline = per_year_to_per_month(-inputs["revenue.api.price_decline_per_year"])
+    price_at_release = (
+        inputs["revenue.api.release_price_per_mtok"][:, None]
+        * schedule.capability ** inputs["revenue.api.price_capability_exponent"][:, None]
+    )
+    price = price_at_release[:, None, :] * (1 + decline[:, None, None]) ** np.maximum(age, 0)
+    tokens = lab_tokens[:, :, None] * shares
+    if inputs.given("revenue.api.open_source_lag_months"):
+        lag = np.rint(inputs["revenue.api.open_source_lag_months"])
+        caught_up = age >= lag[:, None, None]
+        cut = inputs["revenue.api.open_source_price_cut"][:, None, None]
+        loss = inputs["revenue.api.open_source_share_loss"][:, None, None]
+        price = np.where(caught_up, price * (1 - cut), price)
+        tokens = np.where(caught_up, tokens * (1 - loss), tokens)
+    return ApiTraffic(tokens_mtok=tokens, revenue=tokens * price)

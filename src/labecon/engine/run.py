@@ -1,0 +1,152 @@
+"""One chunk of samples through the whole model: schedule → traffic → revenue → costs → cash.
+
+Insolvency feeds back into the schedule (an insolvent lab starts no new generation), so a
+chunk runs in two passes: the first with every generation planned, the second, only for
+samples that became insolvent, with the generations they could not start cancelled. Both
+passes agree up to the month of insolvency, so the second changes nothing before it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from labecon.engine import capital, inference, lifecycle, opex, revenue
+from labecon.engine.generations import Schedule, schedule
+from labecon.engine.inputs import Array, Inputs
+from labecon.ledger import Ledger
+from labecon.sampler import Draws
+from labecon.scenario.schema import Scenario
+
+
+def simulate_chunk(scenario: Scenario, draws: Draws, count: int) -> Ledger:
+    """Simulate ``count`` samples whose input draws are ``draws``; returns their ledger."""
+    inputs = Inputs(scenario, draws, count)
+    plan = schedule(inputs, scenario.generation_count)
+    none_cancelled = np.zeros(plan.release.shape, dtype=bool)
+    life_weight = _planned_life_weight(inputs, plan) if _top_down(scenario) else None
+    ledger = _simulate(inputs, plan, none_cancelled, life_weight)
+    stop = ledger.cash.insolvency_month
+    cancelled = plan.training_start > np.where(np.isnan(stop), np.inf, stop)[:, None]
+    rows = np.flatnonzero(cancelled.any(axis=1))
+    if rows.size == 0:
+        return ledger
+    again = _simulate(
+        inputs.subset(rows),
+        _take(plan, rows),
+        cancelled[rows],
+        None if life_weight is None else life_weight[rows],
+    )
+    return ledger.with_rows(rows, again)
+
+
+def _top_down(scenario: Scenario) -> bool:
+    return scenario.revenue.mode == "top_down"
+
+
+def _grid(scenario: Scenario) -> NDArray[np.int64]:
+    first = min(0, scenario.generations.first_training_start_month)
+    return np.arange(first, scenario.horizon_months, dtype=np.int64)
+
+
+def _planned_life_weight(inputs: Inputs, plan: Schedule) -> Array:
+    """Sum of each generation's traffic share over its whole planned life, (samples, G)."""
+    first = min(0, inputs.scenario.generations.first_training_start_month)
+    end = max(inputs.scenario.horizon_months, int(plan.retire.max()))
+    months = np.arange(first, end, dtype=np.int64)
+    shares = lifecycle.traffic_shares(
+        plan,
+        months,
+        np.zeros(plan.release.shape, dtype=bool),
+        inputs["lifecycle.ramp_months"],
+        inputs["lifecycle.legacy_retention"],
+    )
+    return shares.sum(axis=1)
+
+
+def _take(plan: Schedule, rows: NDArray[np.intp]) -> Schedule:
+    return Schedule(**{k: v[rows] for k, v in vars(plan).items()})
+
+
+def training_spend(
+    plan: Schedule, months: NDArray[np.int64], cancelled: NDArray[np.bool_]
+) -> Array:
+    """Development spend of each generation, evenly over its training window [USD/month]."""
+    t = months[None, :, None]
+    start = plan.training_start[:, None, :]
+    training = (start <= t) & (t < start + plan.training_months[:, None, :])
+    training &= ~cancelled[:, None, :]
+    per_month = plan.development_cost / plan.training_months
+    return np.where(training, per_month[:, None, :], 0.0)
+
+
+def _simulate(
+    inputs: Inputs,
+    plan: Schedule,
+    cancelled: NDArray[np.bool_],
+    life_weight: Array | None,
+) -> Ledger:
+    scenario = inputs.scenario
+    months = _grid(scenario)
+    first = int(months[0])
+    window = slice(-first, None)
+    horizon = scenario.horizon_months
+    shares = lifecycle.traffic_shares(
+        plan,
+        months,
+        cancelled,
+        inputs["lifecycle.ramp_months"],
+        inputs["lifecycle.legacy_retention"],
+    )
+    if life_weight is not None:
+        basis = revenue.revenue_basis(
+            plan.final_run_cost, inputs["generations.capability_stall_after"]
+        )
+        gen_revenue = revenue.top_down_revenue(
+            basis, inputs["revenue.top_down.revenue_multiple"], shares, life_weight
+        )
+        gen_inference = gen_revenue * inputs["revenue.top_down.inference_cost_share"][:, None, None]
+        tokens = np.zeros((inputs.count, horizon))
+        gw_serving = np.zeros((inputs.count, horizon))
+    else:
+        on_sale = lifecycle.active(plan, months, cancelled)
+        api = revenue.api_traffic(inputs, plan, months, shares, on_sale)
+        gen_revenue = api.revenue
+        gw = inference.serving_gw(inputs, plan, months, api.tokens_mtok)
+        gen_inference = gw * inference.cost_per_gw_month(inputs)[:, None, None]
+        tokens = api.tokens_mtok[:, window, :].sum(axis=2)
+        gw_serving = gw[:, window, :].sum(axis=2)
+    gen_training = training_spend(plan, months, cancelled)
+
+    company_revenue = gen_revenue[:, window, :].sum(axis=2)
+    window_training = gen_training[:, window, :].sum(axis=2)
+    window_months = months[window]
+    company = {
+        "talent_cost": opex.talent_cost(inputs, window_months),
+        "sga_cost": opex.sga_cost(inputs, company_revenue),
+        "other_cost": opex.other_cost(inputs, horizon),
+        "tokens_mtok": tokens,
+        "gw_inference": gw_serving,
+        "gw_training": inference.training_gw(inputs, window_training),
+    }
+    operating_cash_flow = (
+        company_revenue
+        - gen_inference[:, window, :].sum(axis=2)
+        - window_training
+        - company["talent_cost"]
+        - company["sga_cost"]
+        - company["other_cost"]
+    )
+    return Ledger(
+        first_month=first,
+        horizon=horizon,
+        schedule=plan,
+        cancelled=cancelled,
+        by_generation={
+            "revenue": gen_revenue,
+            "inference_cost": gen_inference,
+            "training_cost": gen_training,
+        },
+        company=company,
+        cash=capital.cash_path(inputs, operating_cash_flow, company_revenue),
+    )

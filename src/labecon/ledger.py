@@ -1,0 +1,84 @@
+"""The ledger: the one place where simulated money and compute live (DESIGN §2).
+
+Per-generation line items cover the whole simulated grid, which starts at the earliest
+training start (possibly before the scenario start) and ends at the horizon; company line
+items cover the scenario's months 0..T-1 (the "window"). Every view is derived from here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from labecon.engine.capital import CashPath
+from labecon.engine.generations import Schedule
+
+Array = NDArray[np.float64]
+
+#: Per-generation items, arrays (samples, grid months, G) [USD/month].
+GENERATION_ITEMS = ("revenue", "inference_cost", "training_cost")
+#: Company items over the window, arrays (samples, months).
+COMPANY_ITEMS = (
+    "talent_cost",  # [USD/month]
+    "sga_cost",  # [USD/month]
+    "other_cost",  # [USD/month]
+    "tokens_mtok",  # tokens served [Mtok/month]
+    "gw_inference",  # compute busy serving [GW]
+    "gw_training",  # compute drawn by training [GW]
+)
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Named line items of one chunk of samples."""
+
+    first_month: int  # month index (from the scenario start) of grid column 0, <= 0
+    horizon: int  # T: months in the window
+    schedule: Schedule
+    cancelled: NDArray[np.bool_]  # (samples, G): never trained because the lab ran out of cash
+    by_generation: dict[str, Array]
+    company: dict[str, Array]
+    cash: CashPath
+
+    @property
+    def samples(self) -> int:
+        """Number of samples in this chunk."""
+        return int(self.cancelled.shape[0])
+
+    @property
+    def window(self) -> slice:
+        """Grid columns of the scenario's months 0..T-1."""
+        return slice(-self.first_month, None)
+
+    def company_total(self, item: str) -> Array:
+        """A per-generation item summed over generations, over the window [USD/month]."""
+        return self.by_generation[item][:, self.window, :].sum(axis=2)
+
+    def with_rows(self, rows: NDArray[np.intp], other: Ledger) -> Ledger:
+        """This ledger with the given sample rows replaced by ``other``'s (same order)."""
+
+        def put(target: NDArray[np.generic], source: NDArray[np.generic]) -> NDArray[np.generic]:
+            out = target.copy()
+            out[rows] = source
+            return out
+
+        return Ledger(
+            first_month=self.first_month,
+            horizon=self.horizon,
+            schedule=self.schedule,
+            cancelled=put(self.cancelled, other.cancelled),  # type: ignore[arg-type]
+            by_generation={
+                k: put(v, other.by_generation[k])  # type: ignore[misc]
+                for k, v in self.by_generation.items()
+            },
+            company={k: put(v, other.company[k]) for k, v in self.company.items()},  # type: ignore[misc]
+            cash=CashPath(
+                **{
+                    f.name: put(getattr(self.cash, f.name), getattr(other.cash, f.name))
+                    for f in dataclasses.fields(CashPath)
+                }
+            ),
+        )

@@ -1,0 +1,284 @@
+"""Result of a simulation: tidy pandas tables of statements, generations and metrics."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from labecon.errors import OptionError
+from labecon.scenario.schema import Scenario
+from labecon.views import GENERATION_COLUMNS, VIEWS, Aggregate, SampleViews
+
+Array = NDArray[np.float64]
+STATS = ("mean", "p5", "p25", "p50", "p75", "p95")
+_QUANTILE = {"p5": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
+# Columns where NaN means "not within the horizon" and ranks after every number.
+_NEVER_IS_LAST = {"payback_months", "recovery_months", "breakeven_month", "cash_breakeven_month",
+                  "insolvency_month"}
+
+
+def statistic(values: Array, stat: str, *, never_last: bool = False) -> Array:
+    """Mean or quantile over samples (axis 0), ignoring NaN (or ranking it last).
+
+    With ``never_last`` NaN counts as +infinity for quantiles (a quantile that falls on it
+    is NaN, "not within the horizon") and is left out of the mean.
+    """
+    check_stat(stat)
+    if values.shape[0] == 0:
+        return np.full(values.shape[1:], np.nan)
+    if stat == "mean":
+        with np.errstate(invalid="ignore"):
+            counts = np.sum(~np.isnan(values), axis=0)
+            sums = np.nansum(values, axis=0)
+            return np.divide(sums, counts, out=np.full(np.shape(sums), np.nan), where=counts > 0)
+    q = _QUANTILE[stat]
+    if never_last:
+        return _quantile_nan_last(values, q)
+    if np.isnan(values).any():
+        counts = np.sum(~np.isnan(values), axis=0)
+        ordered = np.sort(values, axis=0)  # NaN sorts last
+        return np.asarray(_interpolate(ordered, q, counts))
+    return np.asarray(np.quantile(values, q, axis=0))
+
+
+def _quantile_nan_last(values: Array, q: float) -> Array:
+    """Quantile ranking NaN after every number; NaN where it lands on a NaN."""
+    ordered = np.sort(values, axis=0)
+    counts = np.full(values.shape[1:], values.shape[0])
+    return _interpolate(ordered, q, counts)
+
+
+def _interpolate(ordered: Array, q: float, counts: NDArray[np.int64] | Any) -> Array:
+    """Linear-interpolation quantile (numpy's default) of the first ``counts`` sorted rows."""
+    position = q * (np.asarray(counts) - 1)
+    low = np.clip(np.floor(position).astype(np.int64), 0, ordered.shape[0] - 1)
+    high = np.clip(low + 1, 0, ordered.shape[0] - 1)
+    take_low = np.take_along_axis(ordered, low[None, ...], axis=0)[0]
+    take_high = np.take_along_axis(ordered, high[None, ...], axis=0)[0]
+    weight = position - low
+    with np.errstate(invalid="ignore"):
+        out = np.where(weight > 0, take_low + (take_high - take_low) * weight, take_low)
+    return np.where(np.asarray(counts) > 0, out, np.nan)
+
+
+def check_stat(stat: str) -> None:
+    """Refuse an unknown statistic name."""
+    if stat not in STATS:
+        raise OptionError(f"stat: {stat!r} is not a statistic; accepted: {', '.join(STATS)}")
+
+
+@dataclass(frozen=True)
+class Result:
+    """Per-sample results of a run and the tables users read from them.
+
+    ``statements[view][item]`` are arrays (samples, months); ``generation_values[column]``
+    are (samples, G); ``metric_values[name]`` and ``input_values[name]`` are (samples,).
+    """
+
+    scenario: Scenario
+    seed: int
+    statements: dict[str, dict[str, Array]]
+    generation_values: dict[str, Array]
+    metric_values: dict[str, Array]
+    input_values: dict[str, Array]
+    revenue_by_generation_mean: Array  # (months, G) [USD/month]
+
+    @classmethod
+    def from_chunks(cls, scenario: Scenario, seed: int, chunks: Sequence[SampleViews]) -> Result:
+        """Join the per-chunk results in sample order."""
+
+        def join(parts: list[Array]) -> Array:
+            return np.concatenate(parts, axis=0)
+
+        first = chunks[0]
+        total = sum(next(iter(c.metrics.values())).shape[0] for c in chunks)
+        return cls(
+            scenario=scenario,
+            seed=seed,
+            statements={
+                view: {item: join([c.statements[view][item] for c in chunks]) for item in items}
+                for view, items in first.statements.items()
+            },
+            generation_values={
+                k: join([c.generations[k] for c in chunks]) for k in first.generations
+            },
+            metric_values={k: join([c.metrics[k] for c in chunks]) for k in first.metrics},
+            input_values={k: join([c.inputs[k] for c in chunks]) for k in first.inputs},
+            revenue_by_generation_mean=sum(c.revenue_by_generation_sum for c in chunks) / total,
+        )
+
+    # -- shape and calendar ---------------------------------------------------------------
+    @property
+    def sample_count(self) -> int:
+        """Number of samples simulated."""
+        return int(next(iter(self.metric_values.values())).shape[0])
+
+    @property
+    def months(self) -> pd.PeriodIndex:
+        """Calendar months of the scenario's horizon."""
+        start = pd.Period(self.scenario.start, freq="M")
+        return pd.period_range(start, periods=self.scenario.horizon_months, freq="M", name="month")
+
+    @property
+    def years(self) -> list[int]:
+        """Calendar years the horizon touches."""
+        return sorted({int(p.year) for p in self.months})
+
+    def month_label(self, index: float) -> str | None:
+        """'YYYY-MM' of a month index from the start, or None for NaN."""
+        if index is None or not math.isfinite(index):
+            return None
+        return str(pd.Period(self.scenario.start, freq="M") + round(index))
+
+    # -- statements ------------------------------------------------------------------------
+    def _view(self, view: str) -> dict[str, Array]:
+        if view not in self.statements:
+            raise OptionError(f"view: {view!r} is not a view; accepted: {', '.join(VIEWS)}")
+        return self.statements[view]
+
+    def samples(self, view: str, item: str) -> Array:
+        """Per-sample monthly values of one line item, shape (samples, months)."""
+        items = self._view(view)
+        if item not in items:
+            raise OptionError(
+                f"item: {item!r} is not in the {view} view; accepted: {', '.join(items)}"
+            )
+        return items[item]
+
+    def annual_samples(self, view: str, item: str) -> Array:
+        """Per-sample yearly values of one item (samples, years): sums, year-end or means."""
+        monthly = self.samples(view, item)
+        years = np.array([p.year for p in self.months])
+        how = VIEWS[view][item]
+        out = np.empty((monthly.shape[0], len(self.years)))
+        for i, year in enumerate(self.years):
+            cols = np.flatnonzero(years == year)
+            if how is Aggregate.FLOW:
+                out[:, i] = monthly[:, cols].sum(axis=1)
+            elif how is Aggregate.STOCK:
+                out[:, i] = monthly[:, cols[-1]]
+            else:
+                out[:, i] = monthly[:, cols].mean(axis=1)
+        return out
+
+    def monthly(self, view: str, stat: str = "mean") -> pd.DataFrame:
+        """A view's line items by calendar month, one statistic over samples."""
+        items = self._view(view)
+        check_stat(stat)
+        frame = pd.DataFrame(
+            {item: statistic(values, stat) for item, values in items.items()}, index=self.months
+        )
+        return frame
+
+    def annual(self, view: str, stat: str = "mean") -> pd.DataFrame:
+        """A view's line items by calendar year, one statistic over samples.
+
+        Flows are summed over the year per sample before the statistic is taken, so the p50
+        of a year is the median yearly total, not the sum of monthly medians.
+        """
+        items = self._view(view)
+        check_stat(stat)
+        index = pd.Index(self.years, name="year")
+        return pd.DataFrame(
+            {item: statistic(self.annual_samples(view, item), stat) for item in items},
+            index=index,
+        )
+
+    # -- generations -----------------------------------------------------------------------
+    def generations(self, stat: str = "mean") -> pd.DataFrame:
+        """One row per generation: the model as a company (lifetime figures within the horizon).
+
+        Generations not trained in a sample (cancelled after insolvency, or starting after
+        the horizon) are left out of that sample's statistics; ``share_trained`` says how
+        often a generation was trained. Payback and recovery count "never" as last.
+        """
+        check_stat(stat)
+        values = self.generation_values
+        count = values["release_month"].shape[1]
+        frame = pd.DataFrame({"generation": np.arange(count)})
+        for column in GENERATION_COLUMNS:
+            frame[column] = statistic(
+                values[column], stat, never_last=column in _NEVER_IS_LAST
+            )
+        release = statistic(values["release_month"], "p50")
+        frame["release_month"] = [self.month_label(float(m)) for m in release]
+        frame["training_start_month"] = [
+            self.month_label(float(m)) for m in statistic(values["training_start_month"], "p50")
+        ]
+        frame["share_trained"] = np.mean(~np.isnan(values["training_cost_usd"]), axis=0)
+        frame["share_paid_back"] = np.mean(~np.isnan(values["payback_months"]), axis=0)
+        return frame
+
+    # -- metrics ---------------------------------------------------------------------------
+    def metrics(self) -> dict[str, Any]:
+        """Key metrics: month metrics as 'YYYY-MM' quantiles with the probability they occur,
+        money metrics as mean and quantiles, probabilities as floats."""
+        m = self.metric_values
+        out: dict[str, Any] = {"samples": self.sample_count, "seed": self.seed}
+        for name in ("breakeven_month", "cash_breakeven_month", "insolvency_month"):
+            values = m[name][:, None]
+            entry: dict[str, Any] = {
+                "probability": float(np.mean(~np.isnan(m[name]))),
+            }
+            for stat in ("p5", "p25", "p50", "p75", "p95"):
+                entry[stat] = self.month_label(float(statistic(values, stat, never_last=True)[0]))
+            out[name] = entry
+        out["probability_insolvent"] = float(np.mean(m["insolvent"]))
+        for name in (
+            "capital_need_usd",
+            "equity_raised_usd",
+            "ending_cash_usd",
+            "ownership_at_horizon",
+            "cumulative_operating_income_usd",
+        ):
+            values = m[name][:, None]
+            out[name] = {stat: float(statistic(values, stat)[0]) for stat in STATS}
+        return out
+
+    def inputs(self) -> pd.DataFrame:
+        """The uncertain inputs' draws, one row per sample."""
+        return pd.DataFrame(self.input_values)
+
+    # -- machine-readable ------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """One JSON-ready document: views → items → stat → list by year; generations; metrics."""
+        views: dict[str, Any] = {}
+        for view, items in self.statements.items():
+            views[view] = {}
+            for item in items:
+                yearly = self.annual_samples(view, item)
+                views[view][item] = {
+                    stat: [_json_number(v) for v in statistic(yearly, stat)] for stat in STATS
+                }
+        generations = {
+            stat: [
+                {k: _json_number(v) for k, v in row.items()}
+                for row in self.generations(stat).to_dict(orient="records")
+            ]
+            for stat in STATS
+        }
+        return {
+            "scenario": self.scenario.name,
+            "start": self.scenario.start,
+            "horizon_months": self.scenario.horizon_months,
+            "samples": self.sample_count,
+            "seed": self.seed,
+            "years": self.years,
+            "views": views,
+            "generations": generations,
+            "metrics": self.metrics(),
+        }
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

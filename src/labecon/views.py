@@ -1,0 +1,268 @@
+"""Accounting views derived from a ledger (DESIGN §5), per sample.
+
+- expensed: training is an expense when spent (the conventional P&L of seed 003);
+- capitalised: each generation's development spend is an asset amortised evenly over its
+  commercial life from release ("if you consider each model to be a company");
+- cash: operating cash flow, equity raised, the cash balance, ownership, insolvency;
+- compute: tokens served and GW in use;
+- per generation: the model as a company — lifetime revenue, inference, training, profit,
+  ROI multiple, payback, NPV, IRR, and working-capital recovery (seed 000).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+from numpy.typing import NDArray
+
+from labecon import finance
+from labecon.engine.inputs import Inputs
+from labecon.ledger import Ledger
+from labecon.sampler import Draws
+from labecon.scenario.schema import Scenario
+
+Array = NDArray[np.float64]
+
+
+class Aggregate(str, Enum):
+    """How monthly values of an item roll up into a year."""
+
+    FLOW = "sum"  # money per month: the year's total
+    STOCK = "last"  # balances: the value at the year's last month
+    LEVEL = "mean"  # rates of use (GW): the year's average
+
+
+VIEWS: dict[str, dict[str, Aggregate]] = {
+    "expensed": {
+        "revenue": Aggregate.FLOW,
+        "inference_cost": Aggregate.FLOW,
+        "gross_profit": Aggregate.FLOW,
+        "training_cost": Aggregate.FLOW,
+        "talent_cost": Aggregate.FLOW,
+        "sga_cost": Aggregate.FLOW,
+        "other_cost": Aggregate.FLOW,
+        "operating_income": Aggregate.FLOW,
+    },
+    "capitalised": {
+        "revenue": Aggregate.FLOW,
+        "inference_cost": Aggregate.FLOW,
+        "gross_profit": Aggregate.FLOW,
+        "amortisation": Aggregate.FLOW,
+        "talent_cost": Aggregate.FLOW,
+        "sga_cost": Aggregate.FLOW,
+        "other_cost": Aggregate.FLOW,
+        "operating_income": Aggregate.FLOW,
+        "capitalised_training": Aggregate.FLOW,
+        "unamortised_training": Aggregate.STOCK,
+    },
+    "cash": {
+        "operating_cash_flow": Aggregate.FLOW,
+        "equity_raised": Aggregate.FLOW,
+        "net_cash_flow": Aggregate.FLOW,
+        "cash": Aggregate.STOCK,
+        "ownership": Aggregate.STOCK,
+        "insolvent": Aggregate.STOCK,
+    },
+    "compute": {
+        "tokens_mtok": Aggregate.FLOW,
+        "gw_inference": Aggregate.LEVEL,
+        "gw_training": Aggregate.LEVEL,
+        "gw_total": Aggregate.LEVEL,
+    },
+}
+
+GENERATION_COLUMNS = (
+    "training_start_month",
+    "release_month",
+    "training_cost_usd",
+    "lifetime_revenue_usd",
+    "lifetime_inference_cost_usd",
+    "lifetime_gross_profit_usd",
+    "lifetime_profit_usd",
+    "roi_multiple",
+    "payback_months",
+    "npv_usd",
+    "irr_per_year",
+    "recovery_required_monthly_usd",
+    "recovery_months",
+)
+
+METRICS = (
+    "breakeven_month",
+    "cash_breakeven_month",
+    "capital_need_usd",
+    "insolvent",
+    "insolvency_month",
+    "equity_raised_usd",
+    "ending_cash_usd",
+    "ownership_at_horizon",
+    "cumulative_operating_income_usd",
+)
+
+
+@dataclass(frozen=True)
+class SampleViews:
+    """Per-sample results of one chunk: what Result keeps (the ledger itself is dropped)."""
+
+    statements: dict[str, dict[str, Array]]  # view -> item -> (samples, months)
+    generations: dict[str, Array]  # column -> (samples, G)
+    metrics: dict[str, Array]  # metric -> (samples,)
+    inputs: dict[str, Array]  # uncertain input -> (samples,)
+    revenue_by_generation_sum: Array  # (months, G): sum over samples, for mean layer cakes
+
+
+def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
+    """The expensed, capitalised, cash and compute views of a ledger, (samples, months)."""
+    w = ledger.window
+    revenue = ledger.company_total("revenue")
+    inference = ledger.company_total("inference_cost")
+    training = ledger.company_total("training_cost")
+    other = {k: ledger.company[k] for k in ("talent_cost", "sga_cost", "other_cost")}
+    opex = other["talent_cost"] + other["sga_cost"] + other["other_cost"]
+    gross = revenue - inference
+    expensed_income = gross - training - opex
+
+    amortisation_by_gen = amortisation(ledger)
+    amort = amortisation_by_gen[:, w, :].sum(axis=2)
+    spend_before = ledger.by_generation["training_cost"][:, : -ledger.first_month or 0, :]
+    amort_before = amortisation_by_gen[:, : -ledger.first_month or 0, :]
+    opening = spend_before.sum(axis=(1, 2)) - amort_before.sum(axis=(1, 2))
+    balance = opening[:, None] + np.cumsum(training - amort, axis=1)
+
+    cash = ledger.cash
+    gw_inference = ledger.company["gw_inference"]
+    gw_training = ledger.company["gw_training"]
+    return {
+        "expensed": {
+            "revenue": revenue,
+            "inference_cost": inference,
+            "gross_profit": gross,
+            "training_cost": training,
+            **other,
+            "operating_income": expensed_income,
+        },
+        "capitalised": {
+            "revenue": revenue,
+            "inference_cost": inference,
+            "gross_profit": gross,
+            "amortisation": amort,
+            **other,
+            "operating_income": gross - amort - opex,
+            "capitalised_training": training,
+            "unamortised_training": balance,
+        },
+        "cash": {
+            "operating_cash_flow": expensed_income,
+            "equity_raised": cash.equity_raised,
+            "net_cash_flow": expensed_income + cash.equity_raised,
+            "cash": cash.cash,
+            "ownership": cash.ownership,
+            "insolvent": cash.insolvent.astype(np.float64),
+        },
+        "compute": {
+            "tokens_mtok": ledger.company["tokens_mtok"],
+            "gw_inference": gw_inference,
+            "gw_training": gw_training,
+            "gw_total": gw_inference + gw_training,
+        },
+    }
+
+
+def amortisation(ledger: Ledger) -> Array:
+    """Straight-line amortisation of each generation over its commercial life [USD/month].
+
+    Development spend of g is amortised evenly over months r_g .. r_g + L - 1, the life
+    over which Amodei's "each model as a company" earns its revenue (seed 003).
+    """
+    plan = ledger.schedule
+    months = np.arange(ledger.first_month, ledger.horizon)[None, :, None]
+    on_sale = (plan.release[:, None, :] <= months) & (months < plan.retire[:, None, :])
+    per_month = np.where(ledger.cancelled, 0.0, plan.development_cost / plan.lifetime)
+    return np.where(on_sale, per_month[:, None, :], 0.0)
+
+
+def generations(ledger: Ledger, scenario: Scenario, draws: Draws) -> dict[str, Array]:
+    """The model-as-company table per sample, (samples, G); NaN for generations not trained."""
+    plan = ledger.schedule
+    revenue = ledger.by_generation["revenue"]
+    inference = ledger.by_generation["inference_cost"]
+    training = ledger.by_generation["training_cost"]
+    gross = revenue - inference
+    profit = gross - training
+    release_col = plan.release - ledger.first_month
+    start_col = plan.training_start - ledger.first_month
+    training_total = training.sum(axis=1)
+    revenue_total = revenue.sum(axis=1)
+    inference_total = inference.sum(axis=1)
+    inputs = Inputs(scenario, draws, ledger.samples)
+    rate = inputs["analysis.discount_rate_per_year"]
+    recovery = inputs["analysis.recovery_months"]
+    span = int((plan.retire - plan.training_start).max())
+    table = {
+        "training_start_month": plan.training_start.astype(np.float64),
+        "release_month": plan.release.astype(np.float64),
+        "training_cost_usd": training_total,
+        "lifetime_revenue_usd": revenue_total,
+        "lifetime_inference_cost_usd": inference_total,
+        "lifetime_gross_profit_usd": revenue_total - inference_total,
+        "lifetime_profit_usd": revenue_total - inference_total - training_total,
+        "roi_multiple": np.divide(
+            revenue_total,
+            training_total,
+            out=np.full_like(revenue_total, np.nan),
+            where=training_total > 0,
+        ),
+        "payback_months": finance.months_to_reach(gross, training_total, release_col),
+        "npv_usd": finance.present_value(profit, rate, start_col),
+        "irr_per_year": finance.irr_per_year(profit, start_col, span),
+        "recovery_required_monthly_usd": training_total / recovery[:, None],
+        "recovery_months": finance.months_to_reach(revenue, training_total, release_col),
+    }
+    absent = ledger.cancelled | (plan.training_start >= ledger.horizon)
+    return {k: np.where(absent, np.nan, v) for k, v in table.items()}
+
+
+def first_month_positive_ttm(monthly: Array) -> Array:
+    """First month whose trailing 12-month sum is > 0 (needs 12 full months), else NaN."""
+    months = monthly.shape[1]
+    if months < 12:
+        return np.full(monthly.shape[0], np.nan)
+    cumulative = np.cumsum(monthly, axis=1)
+    ttm = cumulative[:, 11:] - np.concatenate(
+        [np.zeros((monthly.shape[0], 1)), cumulative[:, :-12]], axis=1
+    )
+    positive = ttm > 0
+    return np.where(positive.any(axis=1), positive.argmax(axis=1) + 11.0, np.nan)
+
+
+def metrics(views: dict[str, dict[str, Array]], ledger: Ledger) -> dict[str, Array]:
+    """Per-sample metrics (DESIGN §5): breakeven, capital need, insolvency, raises."""
+    expensed = views["expensed"]["operating_income"]
+    cash_view = views["cash"]
+    flow = cash_view["operating_cash_flow"]
+    return {
+        "breakeven_month": first_month_positive_ttm(expensed),
+        "cash_breakeven_month": first_month_positive_ttm(flow),
+        "capital_need_usd": -np.minimum(np.cumsum(flow, axis=1).min(axis=1), 0.0),
+        "insolvent": ledger.cash.insolvent[:, -1].astype(np.float64),
+        "insolvency_month": ledger.cash.insolvency_month,
+        "equity_raised_usd": cash_view["equity_raised"].sum(axis=1),
+        "ending_cash_usd": cash_view["cash"][:, -1],
+        "ownership_at_horizon": cash_view["ownership"][:, -1],
+        "cumulative_operating_income_usd": expensed.sum(axis=1),
+    }
+
+
+def sample_views(ledger: Ledger, scenario: Scenario, draws: Draws) -> SampleViews:
+    """Reduce one chunk's ledger to the per-sample results a Result keeps."""
+    views = statements(ledger)
+    revenue = ledger.by_generation["revenue"][:, ledger.window, :]
+    return SampleViews(
+        statements=views,
+        generations=generations(ledger, scenario, draws),
+        metrics=metrics(views, ledger),
+        inputs=dict(draws),
+        revenue_by_generation_sum=revenue.sum(axis=0),
+    )
