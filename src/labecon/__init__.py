@@ -1,9 +1,9 @@
 """labecon: Monte Carlo economics of foundation-model companies ("AI labs").
 
-    >>> import labecon
-    >>> result = labecon.simulate(labecon.load_scenario("amodei"), samples=1, seed=0)
-    >>> result.annual("expensed", "p50")["operating_income"].tolist()[:3]
-    [-100000000.0, -800000000.0, -8000000000.0]
+>>> import labecon
+>>> result = labecon.simulate(labecon.load_scenario("amodei"), samples=1, seed=0)
+>>> result.annual("expensed", "p50")["operating_income"].tolist()[:3]
+[-100000000.0, -800000000.0, -8000000000.0]
 """
 
 from labecon.api import simulate

@@ -48,9 +48,7 @@ def present_value(flow: Array, rate_per_year: Array, at: NDArray[np.int64]) -> A
     return pv0 * (1.0 + monthly) ** at
 
 
-def irr_per_year(
-    flow: Array, start: NDArray[np.int64], span: int, iterations: int = 60
-) -> Array:
+def irr_per_year(flow: Array, start: NDArray[np.int64], span: int, iterations: int = 60) -> Array:
     """Internal rate of return per year of each generation's flows [1/year].
 
     ``flow`` (samples, months, G); the flows of generation g are read over ``span`` months
@@ -62,9 +60,7 @@ def irr_per_year(
     offsets = np.arange(span)[None, None, :]
     columns = start[:, :, None] + offsets  # (n, G, span)
     inside = (columns >= 0) & (columns < months)
-    gathered = np.take_along_axis(
-        flow.transpose(0, 2, 1), np.clip(columns, 0, months - 1), axis=2
-    )
+    gathered = np.take_along_axis(flow.transpose(0, 2, 1), np.clip(columns, 0, months - 1), axis=2)
     cash = np.where(inside, gathered, 0.0)  # (n, G, span), month k at index k
     out_total = -np.where(cash < 0, cash, 0.0).sum(axis=2)
     in_total = np.where(cash > 0, cash, 0.0).sum(axis=2)
@@ -72,16 +68,21 @@ def irr_per_year(
     ratio = np.divide(in_total, out_total, out=np.ones_like(in_total), where=valid)
     # Guess: the ROI earned over about half the span.
     guess = ratio ** (1.0 / max(span / 2.0, 1.0))
-    v = 1.0 / np.where(valid, guess, 1.0)  # discount factor per month, v = 1 / (1 + r)
+    v = (1.0 / np.where(valid, guess, 1.0)).ravel()  # discount factor per month, 1/(1+r)
+    flows = cash.reshape(-1, span)
     powers = np.arange(span, dtype=np.float64)
+    todo = np.flatnonzero(valid.ravel())
     for _ in range(iterations):
-        vk = v[:, :, None] ** powers
-        value = (cash * vk).sum(axis=2)
-        slope = (cash[:, :, 1:] * powers[1:] * vk[:, :, :-1]).sum(axis=2)
-        step = np.divide(value, slope, out=np.zeros_like(value), where=slope != 0)
-        v = np.clip(v - step, 1e-6, 1e6)
-        if np.all(np.abs(step) <= 1e-12 * np.abs(v)):
+        if todo.size == 0:
             break
+        part, x = flows[todo], v[todo]
+        vk = x[:, None] ** powers
+        value = (part * vk).sum(axis=1)
+        slope = (part[:, 1:] * powers[1:] * vk[:, :-1]).sum(axis=1)
+        step = np.divide(value, slope, out=np.zeros_like(value), where=slope != 0)
+        v[todo] = np.clip(x - step, 1e-6, 1e6)
+        todo = todo[np.abs(step) > 1e-13 * np.abs(x)]
+    v = v.reshape(valid.shape)
     residual = np.abs((cash * v[:, :, None] ** powers).sum(axis=2))
     ok = valid & (residual <= 1e-6 * np.maximum(out_total, 1.0))
-    return np.where(ok, v ** -12.0 - 1.0, np.nan)
+    return np.where(ok, v**-12.0 - 1.0, np.nan)

@@ -19,8 +19,13 @@ Array = NDArray[np.float64]
 STATS = ("mean", "p5", "p25", "p50", "p75", "p95")
 _QUANTILE = {"p5": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
 # Columns where NaN means "not within the horizon" and ranks after every number.
-_NEVER_IS_LAST = {"payback_months", "recovery_months", "breakeven_month", "cash_breakeven_month",
-                  "insolvency_month"}
+_NEVER_IS_LAST = {
+    "payback_months",
+    "recovery_months",
+    "breakeven_month",
+    "cash_breakeven_month",
+    "insolvency_month",
+}
 
 
 def statistic(values: Array, stat: str, *, never_last: bool = False) -> Array:
@@ -203,9 +208,7 @@ class Result:
         count = values["release_month"].shape[1]
         frame = pd.DataFrame({"generation": np.arange(count)})
         for column in GENERATION_COLUMNS:
-            frame[column] = statistic(
-                values[column], stat, never_last=column in _NEVER_IS_LAST
-            )
+            frame[column] = statistic(values[column], stat, never_last=column in _NEVER_IS_LAST)
         release = statistic(values["release_month"], "p50")
         frame["release_month"] = [self.month_label(float(m)) for m in release]
         frame["training_start_month"] = [

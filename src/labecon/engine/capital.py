@@ -4,7 +4,8 @@ cash(t) = cash(t-1) + operating cash flow(t) + equity raised(t). Under the ``run
 policy the lab raises ``raise_months`` of trailing burn (plus any shortfall) when cash
 falls below ``runway_trigger_months`` of burn, at a pre-money valuation of ARR times
 ``valuation_multiple`` (seed 001: capital "filled, so far, by an extraordinary influx of
-investment"); existing holders are diluted by raise / (pre-money + raise). A sample whose
+investment"); existing holders are diluted by raise / (pre-money + raise), at most
+``max_dilution_per_round`` (seed 004: "only about ~another round of capital left"). A sample whose
 cash is below zero after the month's funding is insolvent from then on and raises no more.
 """
 
@@ -47,6 +48,10 @@ def cash_path(inputs: Inputs, operating_cash_flow: Array, revenue: Array) -> Cas
     multiple = inputs["capital.funding.valuation_multiple"]
     floor = inputs["capital.funding.min_pre_money"]
     window = funding.burn_window_months
+    most = inputs["capital.funding.max_dilution_per_round"]
+    # Selling share d of the post-money company raises d / (1 - d) of the pre-money value.
+    largest = np.nan_to_num(inputs["capital.funding.max_raise"], nan=np.inf)
+    appetite = np.where(most < 1, most / np.maximum(1 - most, 1e-12), np.inf)
     trailing = np.cumsum(operating_cash_flow, axis=1)
     for t in range(months):
         balance = balance + operating_cash_flow[:, t]
@@ -59,6 +64,7 @@ def cash_path(inputs: Inputs, operating_cash_flow: Array, revenue: Array) -> Cas
             pre_money = np.maximum(revenue[:, t] * MONTHS_PER_YEAR * multiple, floor)
             wants = ~broke & (burn > 0) & (balance < trigger * burn) & (pre_money > 0)
             amount = np.where(wants, size * burn + np.maximum(-balance, 0.0), 0.0)
+            amount = np.minimum(np.minimum(amount, appetite * pre_money), largest)
             dilution = np.divide(amount, pre_money + amount, out=np.zeros(n), where=amount > 0)
             held = held * (1 - dilution)
         else:

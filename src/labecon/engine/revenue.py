@@ -50,6 +50,20 @@ class ApiTraffic:
     revenue: Array  # [USD/month]
 
 
+def market_demand(start: Array, growth_per_year: Array, ceiling: Array, t: Array) -> Array:
+    """Market token demand D(t) [Mtok/month], shape (samples, months).
+
+    Exponential, D0 (1+g)^(t/12), or with a ceiling K the logistic curve with the same
+    initial growth, K / (1 + (K/D0 - 1) (1+g)^(-t/12)).
+    """
+    growth = (1 + per_year_to_per_month(growth_per_year)[:, None]) ** t[None, :]
+    d0 = start[:, None]
+    k = ceiling[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logistic = k / (1 + (k / d0 - 1) / growth)
+    return np.where(np.isnan(k) | (d0 <= 0), d0 * growth, logistic)
+
+
 def frontier_capability(capability: Array, on_sale: NDArray[np.bool_]) -> Array:
     """Capability of the best model on sale in each month [-], shape (samples, months)."""
     return np.where(on_sale, capability[:, None, :], 0.0).max(axis=2)
@@ -64,8 +78,12 @@ def api_traffic(
 ) -> ApiTraffic:
     """Tokens and revenue of the API channel (DESIGN §4, bottom-up)."""
     t = months.astype(np.float64)
-    growth = per_year_to_per_month(inputs["revenue.api.demand_growth_per_year"])
-    demand = inputs["revenue.api.demand_mtok_per_month"][:, None] * (1 + growth[:, None]) ** t
+    demand = market_demand(
+        inputs["revenue.api.demand_mtok_per_month"],
+        inputs["revenue.api.demand_growth_per_year"],
+        inputs["revenue.api.demand_ceiling_mtok_per_month"],
+        t,
+    )
     exponent = inputs["revenue.api.demand_capability_exponent"]
     frontier = frontier_capability(schedule.capability, on_sale)
     demand = demand * np.where(frontier > 0, frontier, 1.0) ** exponent[:, None]

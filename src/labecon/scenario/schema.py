@@ -230,6 +230,18 @@ class Api(Section):
     demand_growth_per_year: Annotated[
         Param, P(Rate, "Growth of market token demand [1/year].", gt=-1)
     ] = 0.0
+    demand_ceiling_mtok_per_month: (
+        Annotated[
+            Param,
+            P(
+                Number,
+                "Saturation level of market token demand [Mtok/month]: growth slows logistically "
+                "towards it; none (exponential growth) when omitted.",
+                gt=0,
+            ),
+        ]
+        | None
+    ) = None
     demand_capability_exponent: Annotated[
         Param,
         P(
@@ -370,6 +382,22 @@ class Funding(Section):
     min_pre_money: Annotated[
         Param, P(Money, "Floor on the pre-money valuation, e.g. before revenue [USD].", ge=0)
     ] = 0.0
+    max_dilution_per_round: Annotated[
+        Param,
+        P(
+            Rate,
+            "Largest share of the company sold in one round [fraction]; a raise is cut to "
+            "fit, so investors' appetite, not the burn, can bind.",
+            gt=0,
+            le=1,
+        ),
+    ] = 1.0
+    max_raise: (
+        Annotated[
+            Param, P(Money, "Largest amount one round can raise [USD]; none when omitted.", gt=0)
+        ]
+        | None
+    ) = None
     burn_window_months: int = Field(
         3, ge=1, le=24, description="Months averaged to measure trailing burn."
     )
