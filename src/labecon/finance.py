@@ -56,7 +56,7 @@ def irr_per_year(flow: Array, start: NDArray[np.int64], span: int, iterations: i
     on the polynomial, from the ROI-implied rate; NaN where flows do not change sign or the
     iteration does not converge.
     """
-    n, months, g = flow.shape
+    months = flow.shape[1]
     offsets = np.arange(span)[None, None, :]
     columns = start[:, :, None] + offsets  # (n, G, span)
     inside = (columns >= 0) & (columns < months)

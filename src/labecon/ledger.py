@@ -58,7 +58,7 @@ class Ledger:
         return self.by_generation[item][:, self.window, :].sum(axis=2)
 
     def with_rows(self, rows: NDArray[np.intp], other: Ledger) -> Ledger:
-        """This ledger with the given sample rows replaced by ``other``'s (same order)."""
+        """The ledger with the given sample rows replaced by ``other``'s (same order)."""
 
         def put(target: NDArray[np.generic], source: NDArray[np.generic]) -> NDArray[np.generic]:
             out = target.copy()
@@ -76,7 +76,7 @@ class Ledger:
             },
             company={k: put(v, other.company[k]) for k, v in self.company.items()},  # type: ignore[misc]
             cash=CashPath(
-                **{
+                **{  # type: ignore[arg-type]
                     f.name: put(getattr(self.cash, f.name), getattr(other.cash, f.name))
                     for f in dataclasses.fields(CashPath)
                 }

@@ -220,8 +220,11 @@ class Result:
 
     # -- metrics ---------------------------------------------------------------------------
     def metrics(self) -> dict[str, Any]:
-        """Key metrics: month metrics as 'YYYY-MM' quantiles with the probability they occur,
-        money metrics as mean and quantiles, probabilities as floats."""
+        """Key metrics of the run.
+
+        Month metrics are 'YYYY-MM' quantiles with the probability that they occur within
+        the horizon; money metrics are the mean and quantiles; probabilities are floats.
+        """
         m = self.metric_values
         out: dict[str, Any] = {"samples": self.sample_count, "seed": self.seed}
         for name in ("breakeven_month", "cash_breakeven_month", "insolvency_month"):

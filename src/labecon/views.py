@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,7 +26,7 @@ from labecon.scenario.schema import Scenario
 Array = NDArray[np.float64]
 
 
-class Aggregate(str, Enum):
+class Aggregate(StrEnum):
     """How monthly values of an item roll up into a year."""
 
     FLOW = "sum"  # money per month: the year's total

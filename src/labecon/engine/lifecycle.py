@@ -40,7 +40,7 @@ def traffic_shares(
     ramp_len = ramp_months[:, None, None]
     ramp = np.where(ramp_len > 0, np.clip((age + 1) / np.maximum(ramp_len, 1e-12), 0.0, 1.0), 1.0)
     # rank_g = number of active generations newer than g (generations release in order).
-    newer = np.cumsum(on[:, :, ::-1], axis=2)[:, :, ::-1] - on
+    newer: NDArray[np.int64] = np.cumsum(on[:, :, ::-1], axis=2)[:, :, ::-1] - on
     weight = np.where(on, ramp * retention[:, None, None] ** newer, 0.0)
     total = weight.sum(axis=2, keepdims=True)
     return np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)

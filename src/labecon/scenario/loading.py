@@ -39,8 +39,7 @@ def builtin_descriptions() -> dict[str, str]:
     out = {}
     for name in builtin_names():
         data = yaml.safe_load(builtin_text(name)) or {}
-        out[name] = str(data.get("description", "")).strip().splitlines()[0:1]
-        out[name] = out[name][0] if out[name] else ""
+        out[name] = " ".join(str(data.get("description", "")).split())
     return out
 
 

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from scipy import stats
 Z95 = float(stats.norm.ppf(0.95))
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """What a numeric field measures; decides which strings it accepts."""
 
     MONEY = "money"
@@ -310,12 +310,11 @@ def _make(
 ) -> Distribution:
     """Check a distribution's parameters and build it; messages say what is wrong."""
     where = f"{shorthand!r}" if shorthand else family
-    if family in ("lognormal", "normal") and "p5" in p:
-        if not p["p5"] < p["p95"]:
-            raise QuantityError(
-                f"{where}: the interval is inverted or empty (p5={p['p5']:g} must be below "
-                f"p95={p['p95']:g})"
-            )
+    if family in ("lognormal", "normal") and "p5" in p and not p["p5"] < p["p95"]:
+        raise QuantityError(
+            f"{where}: the interval is inverted or empty (p5={p['p5']:g} must be below "
+            f"p95={p['p95']:g})"
+        )
     if family == "lognormal":
         if "p5" in p and p["p5"] <= 0:
             raise QuantityError(
@@ -332,10 +331,8 @@ def _make(
         raise QuantityError(
             f"uniform: the interval is inverted or empty (low={p['low']:g}, high={p['high']:g})"
         )
-    if (
-        family in ("triangular", "pert")
-        and not (p["low"] <= p["mode"] <= p["high"])
-        or (family in ("triangular", "pert") and not p["low"] < p["high"])
+    if (family in ("triangular", "pert") and not (p["low"] <= p["mode"] <= p["high"])) or (
+        family in ("triangular", "pert") and not p["low"] < p["high"]
     ):
         raise QuantityError(f"{family}: needs low <= mode <= high and low < high, got {p}")
     if family == "beta":

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -181,7 +181,8 @@ class Generations(Section):
             Param,
             P(
                 Number,
-                "Overhang: generations after this index bring no capability gain; none when omitted.",
+                "Overhang: generations after this index bring no capability gain; none when "
+                "omitted.",
                 ge=0,
             ),
         ]
