@@ -140,7 +140,9 @@ def standard_errors(monthly_income: np.ndarray) -> dict[str, list[float]]:
 def _checked(monthly_income_usd: np.ndarray) -> np.ndarray:
     monthly = np.asarray(monthly_income_usd, dtype=float)
     if monthly.ndim != 2 or monthly.shape[1] != MONTHS or len(monthly) == 0:
-        raise ValueError(f"expected monthly income of shape (samples, {MONTHS}), got {monthly.shape}")
+        raise ValueError(
+            f"expected monthly income of shape (samples, {MONTHS}), got {monthly.shape}"
+        )
     return monthly
 
 
