@@ -13,7 +13,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from labecon.errors import MISSING, Problem, ScenarioError
-from labecon.scenario.schema import Scenario, Section
+from labecon.scenario.quantities import FAMILIES
+from labecon.scenario.schema import CrossFieldError, Scenario, Section
 
 BUILTIN_PACKAGE = "labecon.scenario.builtin"
 SUFFIXES = (".yaml", ".yml", ".toml")
@@ -43,8 +44,70 @@ def builtin_descriptions() -> dict[str, str]:
     return out
 
 
-def read_mapping(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
-    """Read a scenario file or built-in into a plain mapping; returns (mapping, source label)."""
+def read_mapping(
+    name_or_path: str | Path, _seen: tuple[str, ...] = ()
+) -> tuple[dict[str, Any], str]:
+    """Read a scenario file or built-in into a plain mapping; returns (mapping, source label).
+
+    A top-level ``extends: NAME_OR_PATH`` is resolved here: the base scenario is read (paths
+    relative to the extending file) and the file's own values are merged over it.
+    """
+    data, source, folder = _read_one(name_or_path)
+    return resolve_extends(data, source, folder, _seen), source
+
+
+def resolve_extends(
+    data: dict[str, Any], source: str, folder: Path | None, seen: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Merge ``data`` over the scenario it ``extends``, recursively; refuses cycles."""
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str) or not base_name.strip():
+        raise ScenarioError(
+            [Problem("extends", base_name, "must name a built-in scenario or a file path")],
+            source=source,
+        )
+    target = base_name
+    if folder is not None and Path(base_name).suffix.lower() in SUFFIXES:
+        target = str(folder / base_name)
+    if target in seen or target == source:
+        chain = " -> ".join((*seen, source, target))
+        raise ScenarioError([Problem("extends", base_name, f"forms a cycle: {chain}")], source)
+    try:
+        base, _ = read_mapping(target, (*seen, source))
+    except ScenarioError as exc:
+        raise ScenarioError(
+            [Problem(f"extends -> {p.path}", p.value, p.message) for p in exc.problems],
+            source=source,
+        ) from None
+    merged = deep_merge(base, data)
+    # A variant is its own scenario: it does not inherit the base's name or description.
+    for key in ("name", "description"):
+        if key not in data:
+            merged.pop(key, None)
+    return merged
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` over ``base``: mappings merge key by key; other values replace."""
+    out = dict(base)
+    for key, value in override.items():
+        current = out.get(key)
+        is_section = isinstance(value, Mapping) and isinstance(current, Mapping)
+        # A distribution replaces a number or another distribution whole.
+        if is_section and not _is_distribution(value) and not _is_distribution(current):
+            out[key] = deep_merge(current, value)
+        else:
+            out[key] = value
+    return out
+
+
+def _is_distribution(value: Any) -> bool:
+    return isinstance(value, Mapping) and bool(set(value) & set(FAMILIES))
+
+
+def _read_one(name_or_path: str | Path) -> tuple[dict[str, Any], str, Path | None]:
     text_name = str(name_or_path)
     path = Path(text_name)
     if path.suffix.lower() in SUFFIXES or path.exists():
@@ -58,9 +121,10 @@ def read_mapping(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
             raise ScenarioError(
                 [Problem("file", text_name, f"cannot be read: {exc}")], source=text_name
             ) from None
-        return parse_text(raw, toml=path.suffix.lower() == ".toml", source=text_name), text_name
+        data = parse_text(raw, toml=path.suffix.lower() == ".toml", source=text_name)
+        return data, text_name, path.parent
     if text_name in builtin_names():
-        return parse_text(builtin_text(text_name), toml=False, source=text_name), text_name
+        return parse_text(builtin_text(text_name), toml=False, source=text_name), text_name, None
     close = difflib.get_close_matches(text_name, builtin_names(), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise ScenarioError(
@@ -108,7 +172,7 @@ def load_scenario(name_or_path: str | Path | Mapping[str, Any] | Scenario) -> Sc
     if isinstance(name_or_path, Scenario):
         return name_or_path
     if isinstance(name_or_path, Mapping):
-        return from_mapping(name_or_path)
+        return from_mapping(resolve_extends(dict(name_or_path), "scenario", Path.cwd()))
     data, source = read_mapping(name_or_path)
     data.setdefault("name", Path(str(name_or_path)).stem)
     return from_mapping(data, source=source)
@@ -133,13 +197,11 @@ def _problems(exc: ValidationError) -> list[Problem]:
         if kind == "extra_forbidden":
             message = _unknown_field(loc)
         elif kind == "value_error":
-            message = str(err["msg"]).removeprefix("Value error, ")
-            if not loc and ": " in message:
-                # A whole-scenario check already names its field(s) in its message.
-                for part in message.split("; "):
-                    field, _, rest = part.partition(": ")
-                    problems.append(Problem(field, MISSING, rest))
+            cause = err.get("ctx", {}).get("error")
+            if isinstance(cause, CrossFieldError):
+                problems += [Problem(path, MISSING, message) for path, message in cause.problems]
                 continue
+            message = str(err["msg"]).removeprefix("Value error, ")
         elif kind == "missing":
             message = "is required"
             value = MISSING

@@ -119,6 +119,14 @@ def _serialise(value: Param) -> Any:
     return value.to_dict() if isinstance(value, Distribution) else value
 
 
+class CrossFieldError(ValueError):
+    """Problems found by checks across fields, each with its own field path."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
+
+
 class Section(BaseModel):
     """Base of every scenario section: unknown fields are errors, values are immutable."""
 
@@ -446,6 +454,11 @@ class Correlation(Section):
 class Scenario(Section):
     """A whole scenario: one lab, its generations, revenue, costs and capital."""
 
+    extends: str | None = Field(
+        None,
+        description="A built-in scenario or file this one is a variant of; resolved when the "
+        "file is loaded (its values are merged over the base's).",
+    )
     name: str = Field("scenario", description="Short name of the scenario.")
     description: str = Field("", description="What the scenario represents.")
     start: str = Field("2026-01", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM.")
@@ -461,29 +474,37 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
+        problems: list[tuple[str, str]] = []
         uncertain = dict(self.uncertain_inputs())
-        problems = []
+        known = [n for n, _ in self.inputs()]
         for i, corr in enumerate(self.correlations):
             for name in corr.between:
-                if name not in uncertain:
-                    known = [n for n, _ in self.inputs()]
-                    close = difflib.get_close_matches(name, known, n=1)
-                    why = (
-                        f"{name!r} is a fixed number, not a distribution"
-                        if name in known
-                        else f"{name!r} is not an input"
-                        + (f" (did you mean {close[0]!r}?)" if close else "")
-                    )
-                    problems.append(f"correlations.{i}.between: {why}; accepted: uncertain inputs")
-        if problems:
-            raise ValueError("; ".join(problems))
-        check_positive_definite(self.correlations)
+                if name in uncertain:
+                    continue
+                close = difflib.get_close_matches(name, known, n=1)
+                why = (
+                    f"{name!r} is a fixed number, not a distribution"
+                    if name in known
+                    else f"{name!r} is not an input"
+                    + (f" (did you mean {close[0]!r}?)" if close else "")
+                )
+                problems.append((f"correlations.{i}.between", f"{why}; accepted: uncertain inputs"))
+        if not problems:
+            try:
+                check_positive_definite(self.correlations)
+            except ValueError as exc:
+                problems.append(("correlations", str(exc)))
         if self.generations.count is None and isinstance(
             self.generations.cadence_months, Distribution
         ):
-            raise ValueError(
-                "generations.count is required when generations.cadence_months is uncertain"
+            problems.append(
+                (
+                    "generations.count",
+                    "is required when generations.cadence_months is uncertain",
+                )
             )
+        if problems:
+            raise CrossFieldError(problems)
         return self
 
     def inputs(self) -> Iterator[tuple[str, Param]]:
@@ -528,7 +549,7 @@ def check_positive_definite(correlations: list[Correlation]) -> None:
     eigenvalues = np.linalg.eigvalsh(matrix)
     if eigenvalues.min() <= 1e-10:
         raise ValueError(
-            "correlations: the matrix over "
+            "the matrix over "
             + ", ".join(names)
             + f" is not positive definite (smallest eigenvalue {eigenvalues.min():.3g}); "
             "accepted: correlations that can hold together, e.g. weaken the strongest ones"

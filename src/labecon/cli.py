@@ -1,0 +1,664 @@
+"""The ``labecon`` command line: run, validate, examples, schema (DESIGN §8).
+
+User errors (a bad scenario, a bad option, an output path that cannot be written) print a
+message naming the field, the value and what is accepted, and exit with status 2; ``validate``
+exits with 1 when the scenario has problems. Nothing is written unless all of it can be.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import numpy as np
+import pandas as pd
+import typer
+from numpy.typing import NDArray
+from rich import box
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from labecon import __version__
+from labecon.api import default_chunk_size, simulate
+from labecon.errors import OptionError, Problem, ScenarioError
+from labecon.result import STATS, Result, statistic
+from labecon.scenario.loading import builtin_descriptions, load_scenario
+from labecon.scenario.schema import Scenario
+
+Array = NDArray[np.float64]
+
+OUTPUT_FILES = ("annual.csv", "generations.csv", "metrics.json", "result.json")
+# Runs at least this large get ~50 progress ticks; smaller ones let simulate() choose chunks.
+PROGRESS_TICK_SAMPLES = 20_000
+PROGRESS_TICKS = 50
+PROGRESS_DELAY_SECONDS = 1.0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+app = typer.Typer(
+    name="labecon",
+    help="Monte Carlo economics of AI labs: training, revenue, inference, cash and funding.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+# -- formatting ------------------------------------------------------------------------------
+def _finite(value: Any) -> bool:
+    """True for a real, finite number."""
+    return isinstance(value, int | float | np.number) and math.isfinite(float(value))
+
+
+def format_money(value: Any) -> str:
+    """Format USD for humans to three significant figures: $1.23B, -$800M, $12.5k, $4.0T."""
+    if not _finite(value):
+        return "—"
+    size = abs(float(value))
+    if size < 0.005:
+        return "$0"
+    rounded = float(f"{size:.3g}")
+    scale, suffix = 1.0, ""
+    for unit, name in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if rounded >= unit:
+            scale, suffix = unit, name
+            break
+    mantissa = rounded / scale
+    decimals = 0 if mantissa >= 100 else 1 if mantissa >= 10 else 2
+    text = f"{mantissa:,.{decimals}f}"
+    if decimals == 2 and text.endswith("0"):
+        text = text[:-1]  # $4.00T -> $4.0T, $1.20B -> $1.2B
+    sign = "-" if float(value) < 0 else ""
+    return f"{sign}${text}{suffix}"
+
+
+def format_percent(value: Any) -> str:
+    """Format a probability or share: 0%, <1%, 37%, >99%, 100%."""
+    if not _finite(value):
+        return "—"
+    share = float(value)
+    if 0 < share < 0.01:
+        return "<1%"
+    if 0.99 < share < 1:
+        return ">99%"
+    return f"{share:.0%}"
+
+
+def format_rate(value: Any) -> str:
+    """Format a rate such as an IRR per year: 8.5%, 23%, -40%, 1,200%."""
+    if not _finite(value):
+        return "—"
+    rate = float(value)
+    return f"{rate:.1%}" if abs(rate) < 0.1 else f"{rate:,.0%}"
+
+
+def format_multiple(value: Any) -> str:
+    """Format a ratio such as an ROI multiple: 2.00x."""
+    return f"{float(value):.2f}x" if _finite(value) else "—"
+
+
+def format_months(value: Any) -> str:
+    """Format a duration in months: 6.0 mo."""
+    return f"{float(value):.1f} mo" if _finite(value) else "—"
+
+
+def format_range(low: Any, high: Any) -> str:
+    """Format a p5–p95 range of money, or nothing when the two ends are the same figure."""
+    if not (_finite(low) and _finite(high)) or format_money(low) == format_money(high):
+        return ""
+    return f"{format_money(low)} … {format_money(high)}"
+
+
+def _signed_style(value: Any, positive: str = "green") -> str:
+    """Red for a negative figure, ``positive`` for a positive one."""
+    if not _finite(value) or float(value) == 0:
+        return ""
+    return "red" if float(value) < 0 else positive
+
+
+# -- errors ----------------------------------------------------------------------------------
+def _error_console() -> Console:
+    """A Rich console on stderr (created per call so redirections are honoured)."""
+    return Console(stderr=True, highlight=False)
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print an error on stderr and exit with ``code``."""
+    _error_console().print(Text(f"Error: {message}", style="bold red"))
+    raise typer.Exit(code)
+
+
+def _fail_scenario(exc: ScenarioError, source: str) -> NoReturn:
+    """Print every problem of a scenario on stderr and exit with status 2."""
+    console = _error_console()
+    count = len(exc.problems)
+    plural = "s" if count != 1 else ""
+    console.print(
+        Text(f"Error: scenario {source!r} has {count} problem{plural}:", style="bold red")
+    )
+    for problem in exc.problems:
+        console.print(Text(f"  - {problem}", style="red"))
+    raise typer.Exit(EXIT_USAGE)
+
+
+# -- progress --------------------------------------------------------------------------------
+class DelayedProgress:
+    """A ``progress(done, total)`` callback that shows a Rich bar only once a run passes 1 s."""
+
+    def __init__(
+        self,
+        console: Console,
+        description: str,
+        delay: float = PROGRESS_DELAY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._console = console
+        self._description = description
+        self._delay = delay
+        self._clock = clock
+        self._started = clock()
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    @property
+    def shown(self) -> bool:
+        """Whether the bar has been shown."""
+        return self._progress is not None
+
+    def __call__(self, done: int, total: int) -> None:
+        """Record that ``done`` of ``total`` samples are simulated."""
+        if self._progress is None:
+            if self._clock() - self._started <= self._delay:
+                return
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("samples"),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                console=self._console,
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(self._description, total=total)
+        assert self._task is not None
+        self._progress.update(self._task, completed=done, total=total)
+
+    def close(self) -> None:
+        """Remove the bar, if it was shown."""
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def progress_chunk_size(scenario: Scenario, samples: int) -> int | None:
+    """Chunk size giving ~50 progress ticks on large runs; None lets simulate() choose."""
+    if samples < PROGRESS_TICK_SAMPLES:
+        return None
+    ticks = max(1, samples // PROGRESS_TICKS)
+    return max(1, min(ticks, default_chunk_size(scenario, samples)))
+
+
+# -- machine-readable outputs ----------------------------------------------------------------
+def _json_ready(value: Any) -> Any:
+    """Replace NaN/inf by None and numpy scalars by Python ones, recursively."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def json_text(document: Any, indent: int | None = None) -> str:
+    """Strict JSON text of a document (no NaN: missing values become null)."""
+    return json.dumps(_json_ready(document), indent=indent, allow_nan=False)
+
+
+def annual_table(document: Mapping[str, Any]) -> pd.DataFrame:
+    """Tidy yearly table of every view and item: view, item, year, mean, p5 … p95."""
+    rows = []
+    years = document["years"]
+    for view, items in document["views"].items():
+        for item, stats in items.items():
+            for i, year in enumerate(years):
+                rows.append(
+                    {"view": view, "item": item, "year": year}
+                    | {stat: stats[stat][i] for stat in STATS}
+                )
+    return pd.DataFrame(rows, columns=["view", "item", "year", *STATS])
+
+
+def generations_table(result: Result) -> pd.DataFrame:
+    """Long table of generations: one row per statistic and generation, ``stat`` first."""
+    frames = []
+    for stat in STATS:
+        frame = result.generations(stat)
+        frame.insert(0, "stat", stat)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def output_texts(result: Result, document: Mapping[str, Any]) -> dict[str, str]:
+    """The contents of every file ``--out`` writes, by file name."""
+    return {
+        "annual.csv": annual_table(document).to_csv(index=False, lineterminator="\n"),
+        "generations.csv": generations_table(result).to_csv(index=False, lineterminator="\n"),
+        "metrics.json": json_text(result.metrics(), indent=2) + "\n",
+        "result.json": json_text(document) + "\n",
+    }
+
+
+def check_out_dir(directory: Path) -> None:
+    """Refuse an output directory that is a file or lies under a file, before any work."""
+    accepted = "accepted: a directory (created if missing)"
+    if directory.exists() and not directory.is_dir():
+        _fail(f"--out: {str(directory)!r} is an existing file, not a directory; {accepted}")
+    for parent in directory.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                _fail(f"--out: {str(directory)!r} lies under the file {str(parent)!r}; {accepted}")
+            break
+    for name in OUTPUT_FILES:
+        target = directory / name
+        if target.is_dir():
+            _fail(f"--out: {str(target)!r} is a directory, so {name} cannot be written there")
+
+
+def write_outputs(directory: Path, texts: Mapping[str, str]) -> Path:
+    """Write files into ``directory`` atomically: all into a temporary folder, then moved.
+
+    A failure leaves no partial file behind (and removes ``directory`` if it was created
+    here and is still empty). Returns the absolute directory.
+    """
+    directory = directory.resolve()
+    created = not directory.exists()
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".labecon-", dir=directory))
+    try:
+        for name, text in texts.items():
+            with (staging / name).open("w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for name in texts:
+            os.replace(staging / name, directory / name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created and not any(directory.iterdir()):
+            directory.rmdir()
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return directory
+
+
+# -- the Rich summary ------------------------------------------------------------------------
+def _quantiles(values: Array) -> dict[str, float]:
+    """p5, p50 and p95 over samples (axis 0) of a (samples,) array."""
+    column = values.reshape(values.shape[0], -1)
+    return {stat: float(statistic(column, stat)[0]) for stat in ("p5", "p50", "p95")}
+
+
+def _yearly_quantiles(result: Result, view: str, items: Iterable[str]) -> list[dict[str, float]]:
+    """p5/p50/p95 by year of the per-sample sum of some items of a view."""
+    total = sum(result.annual_samples(view, item) for item in items)
+    assert isinstance(total, np.ndarray)
+    return [_quantiles(total[:, i]) for i in range(total.shape[1])]
+
+
+def _money_cell(q: Mapping[str, float], positive: str | None = None) -> Text:
+    """A median with its p5–p95 range dimmed below; red if negative, else ``positive``."""
+    style = "" if positive is None else _signed_style(q["p50"], positive)
+    text = Text(format_money(q["p50"]), style=style)
+    spread = format_range(q["p5"], q["p95"])
+    if spread:
+        text.append("\n" + spread, style="dim")
+    return text
+
+
+def header_panel(result: Result) -> Panel:
+    """The run's header: scenario name, description, samples, seed and horizon."""
+    scenario = result.scenario
+    months = result.months
+    meta = Text.assemble(
+        ("samples ", "dim"),
+        f"{result.sample_count:,}",
+        ("  ·  seed ", "dim"),
+        str(result.seed),
+        ("  ·  horizon ", "dim"),
+        f"{scenario.horizon_months} months ({months[0]} to {months[-1]})",
+    )
+    parts: list[Text] = []
+    if scenario.description:
+        parts.append(Text(scenario.description.strip()))
+    parts.append(meta)
+    return Panel(
+        Group(*parts),
+        title=Text(scenario.name, style="bold cyan"),
+        title_align="left",
+        border_style="cyan",
+    )
+
+
+def statements_table(result: Result) -> Table:
+    """Yearly expensed statements: median with the p5–p95 range below each figure."""
+    table = Table(
+        title="Income statement by year, training expensed",
+        caption="Median over samples; below it, the 5th to 95th percentile range.\n"
+        "¹ talent, SG&A and other infrastructure.",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        caption_justify="left",
+        header_style="bold",
+        pad_edge=False,
+    )
+    columns: list[tuple[str, tuple[str, ...], str | None]] = [
+        ("Revenue", ("revenue",), None),
+        ("Inference", ("inference_cost",), None),
+        ("Training", ("training_cost",), None),
+        ("Other opex¹", ("talent_cost", "sga_cost", "other_cost"), None),
+        ("Operating income", ("operating_income",), "green"),
+    ]
+    table.add_column("Year", style="bold")
+    for title, _, _ in columns:
+        table.add_column(title, justify="right")
+    by_column = [_yearly_quantiles(result, "expensed", items) for _, items, _ in columns]
+    for i, year in enumerate(result.years):
+        cells = [
+            _money_cell(by_column[c][i], positive) for c, (_, _, positive) in enumerate(columns)
+        ]
+        table.add_row(str(year), *cells)
+    return table
+
+
+def cash_table(result: Result) -> Table:
+    """Yearly cash: year-end balance, equity raised, founders' ownership, P(insolvent)."""
+    table = Table(
+        title="Cash and funding by year",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        header_style="bold",
+        pad_edge=False,
+    )
+    table.add_column("Year", style="bold")
+    table.add_column("Cash at year end", justify="right")
+    table.add_column("Equity raised", justify="right")
+    table.add_column("Ownership", justify="right")
+    table.add_column("P(insolvent)", justify="right")
+    cash = _yearly_quantiles(result, "cash", ["cash"])
+    raised = _yearly_quantiles(result, "cash", ["equity_raised"])
+    ownership = _yearly_quantiles(result, "cash", ["ownership"])
+    insolvent = np.mean(result.annual_samples("cash", "insolvent"), axis=0)
+    for i, year in enumerate(result.years):
+        table.add_row(
+            str(year),
+            _money_cell(cash[i], positive=""),
+            format_money(raised[i]["p50"]),
+            format_percent(ownership[i]["p50"]),
+            Text(format_percent(insolvent[i]), style="red" if insolvent[i] > 0 else ""),
+        )
+    return table
+
+
+def generations_summary(result: Result) -> Table:
+    """Per-generation medians: release, training cost, lifetime revenue and profit, returns."""
+    table = Table(
+        title="Generations, each model as a company: lifetime figures, medians",
+        caption="— not reached within the horizon, or undefined. "
+        "Paid back: share of samples that recover the training cost.",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        caption_justify="left",
+        header_style="bold",
+        pad_edge=False,
+    )
+    frame = result.generations("p50")
+    show_trained = bool((frame["share_trained"] < 1).any())
+    table.add_column("Gen", justify="right", style="bold")
+    table.add_column("Release")
+    table.add_column("Training", justify="right")
+    table.add_column("Revenue", justify="right")
+    table.add_column("Profit", justify="right")
+    table.add_column("ROI", justify="right")
+    table.add_column("Payback", justify="right")
+    table.add_column("IRR/yr", justify="right")
+    table.add_column("Paid back", justify="right")
+    if show_trained:
+        table.add_column("Trained", justify="right")
+    for row in frame.to_dict(orient="records"):
+        profit = row["lifetime_profit_usd"]
+        cells: list[str | Text] = [
+            str(row["generation"]),
+            str(row["release_month"] or "—"),
+            format_money(row["training_cost_usd"]),
+            format_money(row["lifetime_revenue_usd"]),
+            Text(format_money(profit), style=_signed_style(profit)),
+            format_multiple(row["roi_multiple"]),
+            format_months(row["payback_months"]),
+            format_rate(row["irr_per_year"]),
+            format_percent(row["share_paid_back"]),
+        ]
+        if show_trained:
+            cells.append(format_percent(row["share_trained"]))
+        table.add_row(*cells)
+    return table
+
+
+def _month_metric(entry: Mapping[str, Any]) -> str:
+    """A month metric: its median month and how often it happens at all."""
+    share = format_percent(entry["probability"])
+    if not entry["probability"]:
+        return "not within the horizon"
+    if entry.get("p50") is None:
+        return f"not within the horizon in most samples (reached in {share} of samples)"
+    return f"{entry['p50']} median (reached in {share} of samples)"
+
+
+def _money_metric(entry: Mapping[str, Any]) -> str:
+    """A money metric: median and p5–p95 range."""
+    spread = format_range(entry["p5"], entry["p95"])
+    tail = f"   (p5–p95 {spread})" if spread else ""
+    return f"{format_money(entry['p50'])} median{tail}"
+
+
+def metrics_table(result: Result) -> Table:
+    """Key metrics: breakeven, capital need, insolvency, equity raised, ownership."""
+    metrics = result.metrics()
+    table = Table(title="Key metrics", box=None, title_justify="left", show_header=False)
+    table.add_column("metric", style="bold")
+    table.add_column("value")
+    table.add_row("Operating breakeven", _month_metric(metrics["breakeven_month"]))
+    table.add_row("Cash breakeven", _month_metric(metrics["cash_breakeven_month"]))
+    table.add_row("Capital need", _money_metric(metrics["capital_need_usd"]))
+    table.add_row("Equity raised", _money_metric(metrics["equity_raised_usd"]))
+    table.add_row("Cash at horizon", _money_metric(metrics["ending_cash_usd"]))
+    ownership = metrics["ownership_at_horizon"]
+    table.add_row("Ownership at horizon", f"{format_percent(ownership['p50'])} median")
+    insolvent = metrics["probability_insolvent"]
+    table.add_row(
+        "P(insolvent)",
+        Text(format_percent(insolvent), style="bold red" if insolvent > 0 else "green"),
+    )
+    return table
+
+
+def print_summary(console: Console, result: Result) -> None:
+    """Print the Rich summary of a run."""
+    console.print(header_panel(result))
+    for table in (
+        statements_table(result),
+        cash_table(result),
+        generations_summary(result),
+        metrics_table(result),
+    ):
+        console.print()
+        console.print(table)
+
+
+# -- commands --------------------------------------------------------------------------------
+def _version(value: bool) -> None:
+    """Print the version and exit (the eager ``--version`` option)."""
+    if value:
+        typer.echo(f"labecon {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Show the labecon version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Monte Carlo economics of AI labs: training, revenue, inference, cash and funding."""
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME|FILE",
+            help="A built-in scenario name (see `labecon examples`) or a .yaml/.yml/.toml file.",
+            show_default=False,
+        ),
+    ],
+    samples: Annotated[
+        int,
+        typer.Option("--samples", "-n", help="Number of Monte Carlo samples (1 to 10,000,000)."),
+    ] = 2000,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", "-s", help="Random seed (>= 0); the same seed gives the same run."),
+    ] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Directory to write annual.csv (tidy: view, item, year, mean, p5, p25, p50, "
+            "p75, p95), generations.csv (long: one row per stat and generation, columns stat, "
+            "generation, then the generation figures), metrics.json and result.json. Created "
+            "if missing; files are written atomically.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print only the full result as one JSON document on stdout (no summary).",
+        ),
+    ] = False,
+) -> None:
+    """Simulate a scenario and print a summary (or JSON), optionally writing result files."""
+    try:
+        loaded = load_scenario(scenario)
+    except ScenarioError as exc:
+        _fail_scenario(exc, scenario)
+    if out is not None:
+        check_out_dir(out)
+    stderr = _error_console()
+    progress = DelayedProgress(stderr, f"Simulating {loaded.name}")
+    try:
+        result = simulate(
+            loaded,
+            samples=samples,
+            seed=seed,
+            chunk_size=progress_chunk_size(loaded, samples),
+            progress=progress,
+        )
+    except OptionError as exc:
+        _fail(str(exc))
+    finally:
+        progress.close()
+    document = result.to_dict()
+    written: Path | None = None
+    if out is not None:
+        try:
+            written = write_outputs(out, output_texts(result, document))
+        except OSError as exc:
+            _fail(f"--out: cannot write to {str(out)!r}: {exc.strerror or exc}")
+    if as_json:
+        typer.echo(json_text(document))
+    else:
+        print_summary(Console(highlight=False), result)
+    if written is not None:
+        # Under --json, stdout holds the JSON document only.
+        notice = stderr if as_json else Console(highlight=False)
+        files = ", ".join(OUTPUT_FILES)
+        notice.print(Text.assemble(("Wrote ", "bold"), files, (" to ", "bold"), str(written)))
+
+
+@app.command()
+def validate(
+    scenario: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE|NAME",
+            help="A .yaml/.yml/.toml scenario file or a built-in scenario name.",
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Check a scenario: report every problem (exit 1) or confirm it is valid (exit 0)."""
+    console = Console(highlight=False)
+    try:
+        loaded = load_scenario(scenario)
+    except ScenarioError as exc:
+        problems: list[Problem] = exc.problems
+        count = len(problems)
+        plural = "s" if count != 1 else ""
+        console.print(Text(f"{scenario}: {count} problem{plural}", style="bold red"))
+        for problem in problems:
+            console.print(Text(f"  {problem}", style="red"), soft_wrap=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    uncertain = len(list(loaded.uncertain_inputs()))
+    plural = "s" if uncertain != 1 else ""
+    console.print(
+        Text(f"OK: {loaded.name} is valid ({uncertain} uncertain input{plural})", style="green")
+    )
+
+
+@app.command()
+def examples() -> None:
+    """List the built-in scenarios, one a line: name, then description."""
+    console = Console(highlight=False)
+    descriptions = builtin_descriptions()
+    width = max((len(name) for name in descriptions), default=0)
+    for name, description in descriptions.items():
+        line = Text.assemble((name.ljust(width), "bold cyan"), "  ", description)
+        console.print(line, soft_wrap=True)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editors and validators)."""
+    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
