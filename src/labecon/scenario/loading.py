@@ -94,9 +94,13 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     out = dict(base)
     for key, value in override.items():
         current = out.get(key)
-        is_section = isinstance(value, Mapping) and isinstance(current, Mapping)
         # A distribution replaces a number or another distribution whole.
-        if is_section and not _is_distribution(value) and not _is_distribution(current):
+        if (
+            isinstance(value, Mapping)
+            and isinstance(current, Mapping)
+            and not _is_distribution(value)
+            and not _is_distribution(current)
+        ):
             out[key] = deep_merge(current, value)
         else:
             out[key] = value
