@@ -23,8 +23,8 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/pip install --quiet '.[bench]'
-	$(BIN)/python bench/m1.py
+	$(BIN)/pip install --quiet 'squigglepy>=0.30'
+	$(BIN)/python bench/m1.py --samples 100000 1000000
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special
 
 #: z-score of the 95th percentile of a standard normal (90% central interval).
-Z95 = float(stats.norm.ppf(0.95))
+Z95 = float(special.ndtri(0.95))
 
 
 class Kind(StrEnum):
@@ -131,7 +131,7 @@ class Distribution:
             lo = frozen.cdf(self.low) if self.low is not None else 0.0
             hi = frozen.cdf(self.high) if self.high is not None else 1.0
             u = lo + u * (hi - lo)
-        out = np.asarray(frozen.ppf(u), dtype=np.float64)
+        out = np.asarray(frozen.ppf(np.asarray(u, dtype=np.float64)), dtype=np.float64)
         if self.low is not None or self.high is not None:
             out = np.clip(
                 out,
@@ -159,68 +159,120 @@ class Distribution:
         return out
 
 
-class _Choice:
-    """A discrete distribution over given values, with an inverse CDF like scipy's."""
+class _Law:
+    """A univariate law given by its quantile and distribution functions (closed forms)."""
 
-    def __init__(self, values: Sequence[float], weights: Sequence[float]) -> None:
-        self.values = np.asarray(values, dtype=np.float64)
-        w = np.asarray(weights, dtype=np.float64)
-        self.cum = np.cumsum(w / w.sum())
-        self.cum[-1] = 1.0
-
-    def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
-        idx = np.searchsorted(self.cum, u, side="right")
-        return self.values[np.minimum(idx, len(self.values) - 1)]
-
-    def cdf(self, x: float) -> float:
-        below = self.values <= x
-        return float(self.cum[below.nonzero()[0][-1]]) if below.any() else 0.0
+    def __init__(
+        self,
+        ppf: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+        cdf: Callable[[float], float],
+    ) -> None:
+        self.ppf = ppf
+        self.cdf = cdf
 
 
-def _lognormal_from(params: Mapping[str, float]) -> Any:
+def _choice(values: Sequence[float], weights: Sequence[float]) -> _Law:
+    """A discrete law over ``values`` with the given relative ``weights``."""
+    points = np.asarray(values, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    cum = np.cumsum(w / w.sum())
+    cum[-1] = 1.0
+
+    def ppf(u: NDArray[np.float64]) -> NDArray[np.float64]:
+        index = np.searchsorted(cum, u, side="right")
+        return points[np.minimum(index, len(points) - 1)]
+
+    def cdf(x: float) -> float:
+        below = np.flatnonzero(points <= x)
+        return float(cum[below[-1]]) if below.size else 0.0
+
+    return _Law(ppf, cdf)
+
+
+def _normal(mean: float, sd: float) -> _Law:
+    return _Law(
+        lambda u: mean + sd * special.ndtri(u),
+        lambda x: float(special.ndtr((x - mean) / sd)),
+    )
+
+
+def _lognormal(mu: float, sigma: float) -> _Law:
+    def cdf(x: float) -> float:
+        if x <= 0:
+            return 0.0
+        if sigma == 0:
+            return float(x >= math.exp(mu))
+        return float(special.ndtr((math.log(x) - mu) / sigma))
+
+    return _Law(lambda u: np.exp(mu + sigma * special.ndtri(u)), cdf)
+
+
+def _beta(a: float, b: float, low: float, high: float) -> _Law:
+    width = high - low
+    return _Law(
+        lambda u: low + width * special.betaincinv(a, b, u),
+        lambda x: float(special.betainc(a, b, min(max((x - low) / width, 0.0), 1.0))),
+    )
+
+
+def _triangular(low: float, mode: float, high: float) -> _Law:
+    width = high - low
+    split = (mode - low) / width
+
+    def ppf(u: NDArray[np.float64]) -> NDArray[np.float64]:
+        left = low + np.sqrt(u * width * (mode - low))
+        right = high - np.sqrt((1 - u) * width * (high - mode))
+        return np.where(u < split, left, right)
+
+    def cdf(x: float) -> float:
+        if x <= low:
+            return 0.0
+        if x >= high:
+            return 1.0
+        if x <= mode:
+            return (x - low) ** 2 / (width * (mode - low))
+        return 1 - (high - x) ** 2 / (width * (high - mode))
+
+    return _Law(ppf, cdf)
+
+
+def _lognormal_params(params: Mapping[str, float]) -> tuple[float, float]:
     if "p5" in params:
         p5, p95 = params["p5"], params["p95"]
-        mu = (math.log(p5) + math.log(p95)) / 2
-        sigma = (math.log(p95) - math.log(p5)) / (2 * Z95)
-    elif "median" in params:
+        return (math.log(p5) + math.log(p95)) / 2, (math.log(p95) - math.log(p5)) / (2 * Z95)
+    if "median" in params:
         mu = math.log(params["median"])
-        sigma = (math.log(params["p95"]) - mu) / Z95
-    else:
-        mu, sigma = params["mu"], params["sigma"]
-    if sigma == 0:
-        return stats.uniform(loc=math.exp(mu), scale=0.0)
-    return stats.lognorm(s=sigma, scale=math.exp(mu))
+        return mu, (math.log(params["p95"]) - mu) / Z95
+    return params["mu"], params["sigma"]
 
 
-def _build(family: str, p: Mapping[str, Any]) -> Any:
+def _build(family: str, p: Mapping[str, Any]) -> _Law:
     if family == "lognormal":
-        return _lognormal_from(p)
+        return _lognormal(*_lognormal_params(p))
     if family == "normal":
         if "p5" in p:
-            mean = (p["p5"] + p["p95"]) / 2
-            sd = (p["p95"] - p["p5"]) / (2 * Z95)
-        else:
-            mean, sd = p["mean"], p["sd"]
-        return stats.norm(loc=mean, scale=sd)
+            return _normal((p["p5"] + p["p95"]) / 2, (p["p95"] - p["p5"]) / (2 * Z95))
+        return _normal(p["mean"], p["sd"])
     if family == "uniform":
-        return stats.uniform(loc=p["low"], scale=p["high"] - p["low"])
+        low, high = p["low"], p["high"]
+        return _Law(
+            lambda u: low + u * (high - low),
+            lambda x: min(max((x - low) / (high - low), 0.0), 1.0),
+        )
     if family == "triangular":
-        width = p["high"] - p["low"]
-        c = (p["mode"] - p["low"]) / width if width > 0 else 0.5
-        return stats.triang(c=c, loc=p["low"], scale=width)
+        return _triangular(p["low"], p["mode"], p["high"])
     if family == "pert":
+        # PERT: a beta on [low, high] with shape 1 + lambda (mode - low) / (high - low), ...
+        # (Malcolm et al. 1959; lambda = 4 by default).
         low, mode, high = p["low"], p["mode"], p["high"]
         lam = p.get("lambda", 4.0)
         width = high - low
-        a = 1 + lam * (mode - low) / width
-        b = 1 + lam * (high - mode) / width
-        return stats.beta(a, b, loc=low, scale=width)
+        return _beta(1 + lam * (mode - low) / width, 1 + lam * (high - mode) / width, low, high)
     if family == "beta":
-        low = p.get("low", 0.0)
-        return stats.beta(p["a"], p["b"], loc=low, scale=p.get("high", 1.0) - low)
+        return _beta(p["a"], p["b"], p.get("low", 0.0), p.get("high", 1.0))
     if family == "choice":
         values = p["values"]
-        return _Choice(values, p.get("weights") or [1.0] * len(values))
+        return _choice(values, p.get("weights") or [1.0] * len(values))
     raise QuantityError(f"unknown distribution {family!r}")  # pragma: no cover - guarded earlier
 
 
