@@ -28,16 +28,28 @@ from labecon.scenario.quantities import (
 
 Param = float | Distribution
 
+# Editor-side patterns; they admit every form the parser accepts (the parser has the last word).
+_NUMBER_TEXT = r"-?\s*[\d.,_]+([eE][+-]?\d+)?"
+_NUMBER = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": rf"^\s*{_NUMBER_TEXT}\s*$"}]}
 _SCALAR_SCHEMA: dict[str, dict[str, Any]] = {
     "money": {
         "anyOf": [
             {"type": "number"},
-            {"type": "string", "pattern": r"^\s*-?\$?\s*[\d.,_]+\s*[a-zA-Z]*\s*$"},
+            {
+                "type": "string",
+                "pattern": r"^\s*-?\s*([Uu][Ss][Dd]\s*)?\$?\s*[\d.,_]+([eE][+-]?\d+)?\s*"
+                r"[a-zA-Z]*\s*$",
+            },
         ]
     },
-    "rate": {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*-?[\d.]+\s*%$"}]},
-    "number": {"type": "number"},
-    "months": {"type": "number"},
+    "rate": {
+        "anyOf": [
+            {"type": "number"},
+            {"type": "string", "pattern": rf"^\s*{_NUMBER_TEXT}\s*%?\s*$"},
+        ]
+    },
+    "number": _NUMBER,
+    "months": _NUMBER,
 }
 
 
@@ -182,7 +194,13 @@ class Generations(Section):
         ),
     ] = 0.0
     capability_gain: Annotated[
-        Param, P(Number, "Capability of each generation relative to its predecessor [x].", gt=0)
+        Param,
+        P(
+            Number,
+            "Capability of each generation relative to its predecessor [x]; it acts through "
+            "revenue.api's price and demand capability exponents (and the overhang stall).",
+            gt=0,
+        ),
     ] = 1.0
     capability_stall_after: (
         Annotated[
@@ -205,7 +223,13 @@ class Lifecycle(Section):
         12.0
     )
     ramp_months: Annotated[
-        Param, P(Months, "Months for a new model's traffic to ramp to full.", ge=0)
+        Param,
+        P(
+            Months,
+            "Months for a new model's traffic weight to ramp linearly to full; shares are "
+            "relative, so a model alone on sale serves all traffic from release.",
+            ge=0,
+        ),
     ] = 0.0
     legacy_retention: Annotated[
         Param,
@@ -377,13 +401,20 @@ class Funding(Section):
     policy: Literal["none", "runway", "unlimited"] = Field(
         "runway",
         description="none: never raise; runway: raise when runway falls below the trigger; "
-        "unlimited: always cover any shortfall (the worked examples' assumption).",
+        "unlimited: always cover any shortfall, with no valuation or dilution (the worked "
+        "examples' assumption); a runway raise needs a pre-money valuation above zero.",
     )
     runway_trigger_months: Annotated[
         Param, P(Months, "Raise when cash < this many months of trailing burn [months].", ge=0)
     ] = 12.0
     raise_months: Annotated[
-        Param, P(Months, "Size of a raise in months of trailing burn [months].", gt=0)
+        Param,
+        P(
+            Months,
+            "Size of a raise in months of trailing burn, plus any cash shortfall, then cut "
+            "to max_dilution_per_round and max_raise [months].",
+            gt=0,
+        ),
     ] = 24.0
     valuation_multiple: Annotated[
         Param, P(Number, "Pre-money valuation as a multiple of annualised revenue (ARR) [x].", gt=0)
@@ -526,7 +557,8 @@ class Scenario(Section):
         cadence = gens.cadence_months
         assert not isinstance(cadence, Distribution)
         span = self.horizon_months - gens.first_training_start_month
-        return max(1, math.ceil(span / cadence))
+        # The engine rounds cadences to whole months (at least one); count from the same.
+        return max(1, math.ceil(span / max(round(cadence), 1)))
 
 
 def _walk(model: BaseModel, prefix: str) -> Iterator[tuple[str, Param]]:
