@@ -45,6 +45,9 @@ from labecon.scenario.schema import Scenario
 
 Array = NDArray[np.float64]
 
+# CSV figures keep 12 significant digits (float noise such as 199999999.99999997 is dropped);
+# result.json keeps full precision.
+CSV_FLOAT_FORMAT = "%.12g"
 OUTPUT_FILES = ("annual.csv", "generations.csv", "metrics.json", "result.json")
 # Runs at least this large get ~50 progress ticks; smaller ones let simulate() choose chunks.
 PROGRESS_TICK_SAMPLES = 20_000
@@ -142,7 +145,7 @@ def _error_console() -> Console:
 
 def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print an error on stderr and exit with ``code``."""
-    _error_console().print(Text(f"Error: {message}", style="bold red"))
+    _error_console().print(Text(f"Error: {message}", style="bold red"), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -152,10 +155,11 @@ def _fail_scenario(exc: ScenarioError, source: str) -> NoReturn:
     count = len(exc.problems)
     plural = "s" if count != 1 else ""
     console.print(
-        Text(f"Error: scenario {source!r} has {count} problem{plural}:", style="bold red")
+        Text(f"Error: scenario {source!r} has {count} problem{plural}:", style="bold red"),
+        soft_wrap=True,
     )
     for problem in exc.problems:
-        console.print(Text(f"  - {problem}", style="red"))
+        console.print(Text(f"  - {problem}", style="red"), soft_wrap=True)
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -264,8 +268,12 @@ def generations_table(result: Result) -> pd.DataFrame:
 def output_texts(result: Result, document: Mapping[str, Any]) -> dict[str, str]:
     """The contents of every file ``--out`` writes, by file name."""
     return {
-        "annual.csv": annual_table(document).to_csv(index=False, lineterminator="\n"),
-        "generations.csv": generations_table(result).to_csv(index=False, lineterminator="\n"),
+        "annual.csv": annual_table(document).to_csv(
+            index=False, lineterminator="\n", float_format=CSV_FLOAT_FORMAT
+        ),
+        "generations.csv": generations_table(result).to_csv(
+            index=False, lineterminator="\n", float_format=CSV_FLOAT_FORMAT
+        ),
         "metrics.json": json_text(result.metrics(), indent=2) + "\n",
         "result.json": json_text(document) + "\n",
     }
@@ -296,8 +304,9 @@ def write_outputs(directory: Path, texts: Mapping[str, str]) -> Path:
     directory = directory.resolve()
     created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".labecon-", dir=directory))
+    staging: Path | None = None
     try:
+        staging = Path(tempfile.mkdtemp(prefix=".labecon-", dir=directory))
         for name, text in texts.items():
             with (staging / name).open("w", encoding="utf-8", newline="") as handle:
                 handle.write(text)
@@ -306,7 +315,8 @@ def write_outputs(directory: Path, texts: Mapping[str, str]) -> Path:
         for name in texts:
             os.replace(staging / name, directory / name)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         if created and not any(directory.iterdir()):
             directory.rmdir()
         raise
@@ -315,17 +325,13 @@ def write_outputs(directory: Path, texts: Mapping[str, str]) -> Path:
 
 
 # -- the Rich summary ------------------------------------------------------------------------
-def _quantiles(values: Array) -> dict[str, float]:
-    """p5, p50 and p95 over samples (axis 0) of a (samples,) array."""
-    column = values.reshape(values.shape[0], -1)
-    return {stat: float(statistic(column, stat)[0]) for stat in ("p5", "p50", "p95")}
-
-
 def _yearly_quantiles(result: Result, view: str, items: Iterable[str]) -> list[dict[str, float]]:
     """p5/p50/p95 by year of the per-sample sum of some items of a view."""
-    total = sum(result.annual_samples(view, item) for item in items)
-    assert isinstance(total, np.ndarray)
-    return [_quantiles(total[:, i]) for i in range(total.shape[1])]
+    total: Array = np.sum([result.annual_samples(view, item) for item in items], axis=0)
+    by_stat = {stat: statistic(total, stat) for stat in ("p5", "p50", "p95")}
+    return [
+        {stat: float(values[i]) for stat, values in by_stat.items()} for i in range(total.shape[1])
+    ]
 
 
 def _money_cell(q: Mapping[str, float], positive: str | None = None) -> Text:
@@ -373,6 +379,8 @@ def statements_table(result: Result) -> Table:
         caption_justify="left",
         header_style="bold",
         pad_edge=False,
+        show_edge=False,
+        collapse_padding=True,
     )
     columns: list[tuple[str, tuple[str, ...], str | None]] = [
         ("Revenue", ("revenue",), None),
@@ -401,6 +409,8 @@ def cash_table(result: Result) -> Table:
         title_justify="left",
         header_style="bold",
         pad_edge=False,
+        show_edge=False,
+        collapse_padding=True,
     )
     table.add_column("Year", style="bold")
     table.add_column("Cash at year end", justify="right")
@@ -433,6 +443,8 @@ def generations_summary(result: Result) -> Table:
         caption_justify="left",
         header_style="bold",
         pad_edge=False,
+        show_edge=False,
+        collapse_padding=True,
     )
     frame = result.generations("p50")
     show_trained = bool((frame["share_trained"] < 1).any())
@@ -599,7 +611,8 @@ def run(
         _fail(str(exc))
     finally:
         progress.close()
-    document = result.to_dict()
+    # The full document is costly on large runs: build it only when it is asked for.
+    document = result.to_dict() if as_json or out is not None else {}
     written: Path | None = None
     if out is not None:
         try:
@@ -614,7 +627,10 @@ def run(
         # Under --json, stdout holds the JSON document only.
         notice = stderr if as_json else Console(highlight=False)
         files = ", ".join(OUTPUT_FILES)
-        notice.print(Text.assemble(("Wrote ", "bold"), files, (" to ", "bold"), str(written)))
+        notice.print(
+            Text.assemble(("Wrote ", "bold"), files, (" to ", "bold"), str(written)),
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -636,14 +652,17 @@ def validate(
         problems: list[Problem] = exc.problems
         count = len(problems)
         plural = "s" if count != 1 else ""
-        console.print(Text(f"{scenario}: {count} problem{plural}", style="bold red"))
+        console.print(
+            Text(f"{scenario}: {count} problem{plural}", style="bold red"), soft_wrap=True
+        )
         for problem in problems:
             console.print(Text(f"  {problem}", style="red"), soft_wrap=True)
         raise typer.Exit(EXIT_INVALID) from None
     uncertain = len(list(loaded.uncertain_inputs()))
     plural = "s" if uncertain != 1 else ""
     console.print(
-        Text(f"OK: {loaded.name} is valid ({uncertain} uncertain input{plural})", style="green")
+        Text(f"OK: {loaded.name} is valid ({uncertain} uncertain input{plural})", style="green"),
+        soft_wrap=True,
     )
 
 
