@@ -201,7 +201,9 @@ class Result:
 
         Generations not trained in a sample (cancelled after insolvency, or starting after
         the horizon) are left out of that sample's statistics; ``share_trained`` says how
-        often a generation was trained. Payback and recovery count "never" as last.
+        often a generation was trained and ``share_released`` how often it reached the market
+        within the horizon (the ROI of one that did not is NaN, not 0). Payback and recovery
+        count "never" as last.
         """
         check_stat(stat)
         values = self.generation_values
@@ -215,6 +217,9 @@ class Result:
             self.month_label(float(m)) for m in statistic(values["training_start_month"], "p50")
         ]
         frame["share_trained"] = np.mean(~np.isnan(values["training_cost_usd"]), axis=0)
+        frame["share_released"] = np.mean(
+            values["release_month"] < self.scenario.horizon_months, axis=0
+        )
         frame["share_paid_back"] = np.mean(~np.isnan(values["payback_months"]), axis=0)
         return frame
 

@@ -208,11 +208,12 @@ def generations(ledger: Ledger, scenario: Scenario, draws: Draws) -> dict[str, A
         "lifetime_inference_cost_usd": inference_total,
         "lifetime_gross_profit_usd": revenue_total - inference_total,
         "lifetime_profit_usd": revenue_total - inference_total - training_total,
+        # A model not yet on sale by the horizon has no return to speak of yet.
         "roi_multiple": np.divide(
             revenue_total,
             training_total,
             out=np.full_like(revenue_total, np.nan),
-            where=training_total > 0,
+            where=(training_total > 0) & (plan.release < ledger.horizon),
         ),
         "payback_months": finance.months_to_reach(gross, training_total, release_col),
         "npv_usd": finance.present_value(profit, rate, start_col),
