@@ -11,6 +11,9 @@ One invocation does, for every --samples N:
      wall time of simulate + summarise is taken with time.perf_counter and the median reported.
 Then a table is printed and everything is written to --json.
 
+Exit status: 0 done; 1 the tools disagree (no timing done); 2 labecon or squigglepy not
+importable (see --no-squigglepy); 3 a case's process died (e.g. killed for lack of memory).
+
 Usage: python bench/m1.py [--samples 100000 1000000] [--repeats 3] [--json bench/results/m1.json]
        (`make bench` installs squigglepy into .venv and runs this.)
 """
@@ -30,6 +33,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -133,9 +137,20 @@ def peak_rss_mb() -> float:
     return peak * bytes_per_unit / 1e6
 
 
+class CaseCrashedError(RuntimeError):
+    """A case's process died without returning (typically killed by the OS for lack of memory)."""
+
+
 def in_fresh_process(function: Callable[..., ResultT], *args: Any) -> ResultT:
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as executor:
-        return executor.submit(function, *args).result()
+        try:
+            return executor.submit(function, *args).result()
+        except BrokenProcessPool as error:
+            case = ", ".join(repr(argument) for argument in args)
+            raise CaseCrashedError(
+                f"{function.__name__}({case}): the process died without a result "
+                "(killed by the OS? out of memory? see `dmesg`)"
+            ) from error
 
 
 # --------------------------------------------------------------------------------------------
@@ -379,6 +394,14 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     arguments = parse_arguments(argv)
+    try:
+        return run_benchmark(arguments)
+    except CaseCrashedError as error:
+        print(f"Benchmark case failed: {error}", file=sys.stderr)
+        return 3
+
+
+def run_benchmark(arguments: argparse.Namespace) -> int:
     if importlib.util.find_spec("labecon") is None:
         print(
             "labecon is not importable from this Python. Run `make bench` (or "
@@ -427,9 +450,11 @@ def main(argv: list[str]) -> int:
                     agreement_case, tool, run_samples, arguments.seed
                 )
         for tool in tools[1:]:
-            agreements[tool, samples] = compare(
+            agreement = compare(
                 samples, tool, cases[LABECON, samples], cases[tool, samples_run_by(tool, samples)]
             )
+            agreements[tool, samples] = agreement
+            print(f"agreement {tool} vs labecon at {samples:,}: {agreement.label()}", flush=True)
     document["agreement"] = [agreement.to_json() for agreement in agreements.values()]
     document["summaries"] = [
         {"tool": tool, "samples": run_samples, **case["summary"]}
@@ -453,11 +478,6 @@ def main(argv: list[str]) -> int:
         write_json(arguments.json, document)
         print("Tools disagree beyond Monte Carlo error; no timing done.", file=sys.stderr)
         return 1
-    for agreement in agreements.values():
-        print(
-            f"agreement {agreement.tool} vs labecon at {agreement.samples:,}: {agreement.label()}"
-        )
-
     # 2. Timing, each case in a fresh process.
     # A capped tool runs the same sample count for several N: measure that once.
     measurements: dict[tuple[str, int], dict[str, Any]] = {}
