@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from labecon.engine import simulate_chunk
 from labecon.errors import OptionError
-from labecon.result import Result
+from labecon.result import Result, ResultBuilder
 from labecon.sampler import Sampler, normalise_seed
 from labecon.scenario.loading import load_scenario
 from labecon.scenario.schema import Scenario
-from labecon.views import SampleViews, sample_views
+from labecon.views import sample_views
 
 Progress = Callable[[int, int], None]
 # Cells of (samples x grid months x generations) arrays held at once per chunk; bounds the
 # memory of a chunk at a few hundred MB whatever the scenario's size.
 _CELLS_PER_CHUNK = 2_500_000
 MAX_SAMPLES = 10_000_000
+# Share of physical memory a run's stored results may take.
+_MEMORY_SHARE = 0.5
 
 
 def default_chunk_size(scenario: Scenario, samples: int) -> int:
@@ -53,12 +56,35 @@ def simulate(
     fixed_seed = normalise_seed(seed)
     size = chunk_size or default_chunk_size(loaded, samples)
     sampler = Sampler(loaded, fixed_seed)
-    chunks: list[SampleViews] = []
+    builder = ResultBuilder(loaded, fixed_seed, samples)
     for start in range(0, samples, size):
         count = min(size, samples - start)
         draws = sampler.draw(start, count)
-        ledger = simulate_chunk(loaded, draws, count)
-        chunks.append(sample_views(ledger, loaded, draws))
+        chunk = sample_views(simulate_chunk(loaded, draws, count), loaded, draws)
+        if start == 0:
+            check_memory(ResultBuilder.bytes_per_sample(chunk), samples)
+        builder.add(chunk)
         if progress is not None:
             progress(start + count, samples)
-    return Result.from_chunks(loaded, fixed_seed, chunks)
+    return builder.build()
+
+
+def check_memory(bytes_per_sample: float, samples: int) -> None:
+    """Refuse a run whose per-sample results would not fit in memory, before allocating them.
+
+    A Result keeps every sample's monthly statements; runs beyond about half the machine's
+    memory are refused with the largest sample count that fits.
+    """
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return
+    budget = physical * _MEMORY_SHARE
+    needed = bytes_per_sample * samples
+    if needed > budget:
+        fits = int(budget // max(bytes_per_sample, 1.0))
+        raise OptionError(
+            f"samples: {samples:,} would need {needed / 1e9:.1f} GB for the per-sample results "
+            f"(this machine has {physical / 1e9:.1f} GB); accepted: at most {fits:,} samples of "
+            "this scenario here"
+        )

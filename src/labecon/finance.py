@@ -44,7 +44,8 @@ def present_value(flow: Array, rate_per_year: Array, at: NDArray[np.int64]) -> A
     monthly = monthly_rate(rate_per_year)[:, None]
     columns = np.arange(flow.shape[1], dtype=np.float64)[None, :]
     factor = (1.0 + monthly) ** -(columns + 1.0)  # to the start of column 0
-    pv0 = np.einsum("nmg,nm->ng", flow, factor)
+    # A plain sum over months (not einsum, whose kernels may depend on the array sizes).
+    pv0 = (flow * factor[:, :, None]).sum(axis=1)
     return pv0 * (1.0 + monthly) ** at
 
 
@@ -72,17 +73,21 @@ def irr_per_year(flow: Array, start: NDArray[np.int64], span: int, iterations: i
     flows = cash.reshape(-1, span)
     powers = np.arange(span, dtype=np.float64)
     todo = np.flatnonzero(valid.ravel())
-    for _ in range(iterations):
-        if todo.size == 0:
-            break
-        part, x = flows[todo], v[todo]
-        vk = x[:, None] ** powers
-        value = (part * vk).sum(axis=1)
-        slope = (part[:, 1:] * powers[1:] * vk[:, :-1]).sum(axis=1)
-        step = np.divide(value, slope, out=np.zeros_like(value), where=slope != 0)
-        v[todo] = np.clip(x - step, 1e-6, 1e6)
-        todo = todo[np.abs(step) > 1e-13 * np.abs(x)]
-    v = v.reshape(valid.shape)
-    residual = np.abs((cash * v[:, :, None] ** powers).sum(axis=2))
-    ok = valid & (residual <= 1e-6 * np.maximum(out_total, 1.0))
-    return np.where(ok, v**-12.0 - 1.0, np.nan)
+    # Far from the root the polynomial can overflow; such entries fail the residual test.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(iterations):
+            if todo.size == 0:
+                break
+            part, x = flows[todo], v[todo]
+            vk = x[:, None] ** powers
+            value = (part * vk).sum(axis=1)
+            slope = (part[:, 1:] * powers[1:] * vk[:, :-1]).sum(axis=1)
+            step = np.divide(value, slope, out=np.zeros_like(value), where=slope != 0)
+            v[todo] = np.clip(x - step, 1e-6, 1e6)
+            todo = todo[np.abs(step) > 1e-13 * np.abs(x)]
+        v = v.reshape(valid.shape)
+        residual = np.abs((cash * v[:, :, None] ** powers).sum(axis=2))
+        ok = valid & (residual <= 1e-6 * np.maximum(out_total, 1.0))
+        ok &= np.isfinite(v)
+    with np.errstate(over="ignore", divide="ignore"):
+        return np.where(ok, v**-12.0 - 1.0, np.nan)

@@ -96,27 +96,12 @@ class Result:
 
     @classmethod
     def from_chunks(cls, scenario: Scenario, seed: int, chunks: Sequence[SampleViews]) -> Result:
-        """Join the per-chunk results in sample order."""
-
-        def join(parts: list[Array]) -> Array:
-            return np.concatenate(parts, axis=0)
-
-        first = chunks[0]
-        total = sum(next(iter(c.metrics.values())).shape[0] for c in chunks)
-        return cls(
-            scenario=scenario,
-            seed=seed,
-            statements={
-                view: {item: join([c.statements[view][item] for c in chunks]) for item in items}
-                for view, items in first.statements.items()
-            },
-            generation_values={
-                k: join([c.generations[k] for c in chunks]) for k in first.generations
-            },
-            metric_values={k: join([c.metrics[k] for c in chunks]) for k in first.metrics},
-            input_values={k: join([c.inputs[k] for c in chunks]) for k in first.inputs},
-            revenue_by_generation_mean=sum(c.revenue_by_generation_sum for c in chunks) / total,
-        )
+        """Join per-chunk results in sample order."""
+        total = sum(chunk_samples(c) for c in chunks)
+        builder = ResultBuilder(scenario, seed, total)
+        for chunk in chunks:
+            builder.add(chunk)
+        return builder.build()
 
     # -- shape and calendar ---------------------------------------------------------------
     @property
@@ -285,6 +270,98 @@ class Result:
             "generations": generations,
             "metrics": self.metrics(),
         }
+
+
+def chunk_samples(chunk: SampleViews) -> int:
+    """Number of samples in a chunk's results."""
+    return int(next(iter(chunk.metrics.values())).shape[0])
+
+
+def _arrays(chunk: SampleViews) -> dict[tuple[str, ...], Array]:
+    """Every per-sample array of a chunk, keyed by its place in the Result."""
+    out: dict[tuple[str, ...], Array] = {}
+    for view, items in chunk.statements.items():
+        for item, values in items.items():
+            out[("statements", view, item)] = values
+    for group, table in (
+        ("generations", chunk.generations),
+        ("metrics", chunk.metrics),
+        ("inputs", chunk.inputs),
+    ):
+        for name, values in table.items():
+            out[(group, name)] = values
+    return out
+
+
+class ResultBuilder:
+    """Collects chunks into preallocated arrays, so a run holds one copy of its results.
+
+    Views share line items (the capitalised view's revenue is the expensed view's); shared
+    arrays are stored once.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int, samples: int) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.samples = samples
+        self.filled = 0
+        self._store: dict[tuple[str, ...], Array] = {}
+        self._alias: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._revenue_sum: Array | None = None
+
+    @staticmethod
+    def bytes_per_sample(chunk: SampleViews) -> float:
+        """Memory a sample's results take once stored [bytes]."""
+        unique = {id(a): a for a in _arrays(chunk).values()}
+        return sum(a.nbytes for a in unique.values()) / max(chunk_samples(chunk), 1)
+
+    def add(self, chunk: SampleViews) -> None:
+        """Store the next chunk's samples."""
+        arrays = _arrays(chunk)
+        if not self._store:
+            owner: dict[int, tuple[str, ...]] = {}
+            for key, values in arrays.items():
+                if id(values) in owner:
+                    self._alias[key] = owner[id(values)]
+                    continue
+                owner[id(values)] = key
+                self._store[key] = np.empty((self.samples, *values.shape[1:]), values.dtype)
+        count = chunk_samples(chunk)
+        rows = slice(self.filled, self.filled + count)
+        for key, target in self._store.items():
+            target[rows] = arrays[key]
+        self.filled += count
+        summed = chunk.revenue_by_generation_sum
+        self._revenue_sum = (
+            summed.copy() if self._revenue_sum is None else self._revenue_sum + summed
+        )
+
+    def build(self) -> Result:
+        """The Result of every chunk added."""
+        if self.filled != self.samples or self._revenue_sum is None:
+            raise RuntimeError(f"{self.filled} of {self.samples} samples were added")
+        full = dict(self._store)
+        full.update({key: self._store[owner] for key, owner in self._alias.items()})
+        statements: dict[str, dict[str, Array]] = {}
+        tables: dict[str, dict[str, Array]] = {"generations": {}, "metrics": {}, "inputs": {}}
+        for key, values in full.items():
+            if key[0] == "statements":
+                statements.setdefault(key[1], {})[key[2]] = values
+            else:
+                tables[key[0]][key[1]] = values
+        order = {view: list(items) for view, items in VIEWS.items()}
+        statements = {
+            view: {item: statements[view][item] for item in order[view]} for view in order
+        }
+        return Result(
+            scenario=self.scenario,
+            seed=self.seed,
+            statements=statements,
+            generation_values=tables["generations"],
+            metric_values=tables["metrics"],
+            input_values=tables["inputs"],
+            revenue_by_generation_mean=self._revenue_sum / self.samples,
+        )
 
 
 def _json_number(value: Any) -> Any:

@@ -68,10 +68,15 @@ class Sampler:
         if self.scenario.correlations:
             names, matrix = correlation_matrix(self.scenario.correlations)
             chol = np.linalg.cholesky(matrix)
-            normals = special.ndtri(np.stack([uniforms[n] for n in names]))
-            mixed = special.ndtr(chol @ normals)
+            normals = [special.ndtri(uniforms[n]) for n in names]
             for i, name in enumerate(names):
-                uniforms[name] = np.clip(mixed[i], np.finfo(np.float64).tiny, 1 - 1e-16)
+                # Elementwise sums in a fixed order, not a BLAS product: a matrix product may
+                # round differently with the array's length, and results must not depend on
+                # the chunk size.
+                z = np.zeros(count)
+                for j in range(i + 1):
+                    z = z + chol[i, j] * normals[j]
+                uniforms[name] = np.clip(special.ndtr(z), np.finfo(np.float64).tiny, 1 - 1e-16)
         return {name: dist.ppf(uniforms[name]) for name, dist in uncertain.items()}
 
 

@@ -199,7 +199,7 @@ def generations(ledger: Ledger, scenario: Scenario, draws: Draws) -> dict[str, A
     inputs = Inputs(scenario, draws, ledger.samples)
     rate = inputs["analysis.discount_rate_per_year"]
     recovery = inputs["analysis.recovery_months"]
-    span = int((plan.retire - plan.training_start).max())
+    span = irr_span(scenario, revenue.shape[1])
     table = {
         "training_start_month": plan.training_start.astype(np.float64),
         "release_month": plan.release.astype(np.float64),
@@ -223,6 +223,19 @@ def generations(ledger: Ledger, scenario: Scenario, draws: Draws) -> dict[str, A
     }
     absent = ledger.cancelled | (plan.training_start >= ledger.horizon)
     return {k: np.where(absent, np.nan, v) for k, v in table.items()}
+
+
+def irr_span(scenario: Scenario, grid_months: int) -> int:
+    """Months of a generation's flows read for its IRR: training plus life, at most the grid.
+
+    Fixed by the scenario, not by the samples of a chunk, so that results do not depend on
+    the chunk size (a sum's rounding depends on its length).
+    """
+    duration = scenario.generations.training_months
+    lifetime = scenario.lifecycle.lifetime_months
+    if isinstance(duration, float) and isinstance(lifetime, float):
+        return min(grid_months, max(round(duration), 1) + max(round(lifetime), 1))
+    return grid_months
 
 
 def first_month_positive_ttm(monthly: Array) -> Array:

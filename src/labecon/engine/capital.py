@@ -51,7 +51,7 @@ def cash_path(inputs: Inputs, operating_cash_flow: Array, revenue: Array) -> Cas
     most = inputs["capital.funding.max_dilution_per_round"]
     # Selling share d of the post-money company raises d / (1 - d) of the pre-money value.
     largest = np.nan_to_num(inputs["capital.funding.max_raise"], nan=np.inf)
-    appetite = np.where(most < 1, most / np.maximum(1 - most, 1e-12), np.inf)
+    appetite = most / np.maximum(1 - most, 1e-12)
     trailing = np.cumsum(operating_cash_flow, axis=1)
     for t in range(months):
         balance = balance + operating_cash_flow[:, t]
@@ -64,7 +64,8 @@ def cash_path(inputs: Inputs, operating_cash_flow: Array, revenue: Array) -> Cas
             pre_money = np.maximum(revenue[:, t] * MONTHS_PER_YEAR * multiple, floor)
             wants = ~broke & (burn > 0) & (balance < trigger * burn) & (pre_money > 0)
             amount = np.where(wants, size * burn + np.maximum(-balance, 0.0), 0.0)
-            amount = np.minimum(np.minimum(amount, appetite * pre_money), largest)
+            sellable = np.where(most < 1, appetite * pre_money, np.inf)
+            amount = np.minimum(np.minimum(amount, sellable), largest)
             dilution = np.divide(amount, pre_money + amount, out=np.zeros(n), where=amount > 0)
             held = held * (1 - dilution)
         else:
