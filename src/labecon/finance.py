@@ -8,26 +8,34 @@ from numpy.typing import NDArray
 Array = NDArray[np.float64]
 
 
-def months_to_reach(flow: Array, target: Array, start: NDArray[np.int64]) -> Array:
-    """Months after ``start`` until the cumulative ``flow`` reaches ``target`` [months].
+def windows(flow: Array, start: NDArray[np.int64], span: int) -> Array:
+    """Each generation's flows over ``span`` months from its column ``start``, (samples, G, span).
 
-    ``flow`` has shape (samples, months, G) and is counted from column ``start`` (samples, G)
-    on; the crossing is interpolated linearly within the month, so $100M recovered at $16.7M
-    a month takes 6.0 months. NaN where the target is never reached within the grid.
+    ``flow`` is (samples, months, G); months outside the grid read as zero.
     """
     months = flow.shape[1]
-    column = np.arange(months)[None, :, None]
-    counted = np.where(column >= start[:, None, :], flow, 0.0)
-    cumulative = np.cumsum(counted, axis=1)
-    reached = cumulative >= target[:, None, :] - 1e-9 * np.abs(target[:, None, :])
-    hit = reached.any(axis=1)
-    index = reached.argmax(axis=1)  # first month (column) where reached
-    before = np.take_along_axis(cumulative, np.maximum(index - 1, 0)[:, None, :], axis=1)[:, 0]
+    columns = start[:, :, None] + np.arange(span)[None, None, :]
+    inside = (columns >= 0) & (columns < months)
+    gathered = np.take_along_axis(flow.transpose(0, 2, 1), np.clip(columns, 0, months - 1), axis=2)
+    return np.where(inside, gathered, 0.0)
+
+
+def months_to_reach(window: Array, target: Array) -> Array:
+    """Months until the cumulative flow of a window reaches ``target`` [months].
+
+    ``window`` is (samples, G, span), month 0 first (see :func:`windows`); the crossing is
+    interpolated linearly within the month, so $100M recovered at $16.7M a month takes
+    6.0 months. NaN where the target is never reached within the window.
+    """
+    cumulative = np.cumsum(window, axis=2)
+    reached = cumulative >= (target - 1e-9 * np.abs(target))[:, :, None]
+    hit = reached.any(axis=2)
+    index = reached.argmax(axis=2)  # first month where reached
+    before = np.take_along_axis(cumulative, np.maximum(index - 1, 0)[:, :, None], axis=2)[..., 0]
     before = np.where(index > 0, before, 0.0)
-    step = np.take_along_axis(counted, index[:, None, :], axis=1)[:, 0]
+    step = np.take_along_axis(window, index[:, :, None], axis=2)[..., 0]
     fraction = np.divide(target - before, step, out=np.ones_like(step), where=step > 0)
-    elapsed = index - start + np.clip(fraction, 0.0, 1.0)
-    out = np.where(hit, np.maximum(elapsed, 0.0), np.nan)
+    out = np.where(hit, index + np.clip(fraction, 0.0, 1.0), np.nan)
     return np.where(target <= 0, 0.0, out)
 
 
@@ -36,33 +44,28 @@ def monthly_rate(rate_per_year: Array | float) -> Array:
     return np.power(1.0 + np.asarray(rate_per_year, dtype=np.float64), 1.0 / 12.0) - 1.0
 
 
-def present_value(flow: Array, rate_per_year: Array, at: NDArray[np.int64]) -> Array:
-    """NPV of monthly flows (samples, months, G) discounted to grid column ``at`` [USD].
+def present_value(window: Array, rate_per_year: Array) -> Array:
+    """NPV of each generation's flows at the start of its window [USD], (samples, G).
 
-    Flows are taken at month ends: a flow in column k is discounted by (1+r)^-(k - at + 1).
+    ``window`` is (samples, G, span) (see :func:`windows`); flows are taken at month ends,
+    so month k of the window is discounted by (1+r)^-(k+1), r the monthly rate.
     """
     monthly = monthly_rate(rate_per_year)[:, None]
-    columns = np.arange(flow.shape[1], dtype=np.float64)[None, :]
-    factor = (1.0 + monthly) ** -(columns + 1.0)  # to the start of column 0
-    # A plain sum over months (not einsum, whose kernels may depend on the array sizes).
-    pv0 = (flow * factor[:, :, None]).sum(axis=1)
-    return pv0 * (1.0 + monthly) ** at
+    months = np.arange(window.shape[2], dtype=np.float64)[None, :]
+    factor = (1.0 + monthly) ** -(months + 1.0)
+    return (window * factor[:, None, :]).sum(axis=2)
 
 
-def irr_per_year(flow: Array, start: NDArray[np.int64], span: int, iterations: int = 60) -> Array:
+def irr_per_year(window: Array, iterations: int = 60) -> Array:
     """Internal rate of return per year of each generation's flows [1/year].
 
-    ``flow`` (samples, months, G); the flows of generation g are read over ``span`` months
-    from its column ``start``. Solved for the monthly discount factor by Newton's method
+    ``window`` (samples, G, span) holds each generation's flows from its first month (see
+    :func:`windows`). Solved for the monthly discount factor by Newton's method
     on the polynomial, from the ROI-implied rate; NaN where flows do not change sign or the
     iteration does not converge.
     """
-    months = flow.shape[1]
-    offsets = np.arange(span)[None, None, :]
-    columns = start[:, :, None] + offsets  # (n, G, span)
-    inside = (columns >= 0) & (columns < months)
-    gathered = np.take_along_axis(flow.transpose(0, 2, 1), np.clip(columns, 0, months - 1), axis=2)
-    cash = np.where(inside, gathered, 0.0)  # (n, G, span), month k at index k
+    cash = window
+    span = window.shape[2]
     out_total = -np.where(cash < 0, cash, 0.0).sum(axis=2)
     in_total = np.where(cash > 0, cash, 0.0).sum(axis=2)
     valid = (out_total > 0) & (in_total > 0)

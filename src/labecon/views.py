@@ -199,7 +199,8 @@ def generations(ledger: Ledger, scenario: Scenario, draws: Draws) -> dict[str, A
     inputs = Inputs(scenario, draws, ledger.samples)
     rate = inputs["analysis.discount_rate_per_year"]
     recovery = inputs["analysis.recovery_months"]
-    span = irr_span(scenario, revenue.shape[1])
+    span, life = window_spans(scenario, revenue.shape[1])
+    profit_window = finance.windows(profit, start_col, span)  # from training start
     table = {
         "training_start_month": plan.training_start.astype(np.float64),
         "release_month": plan.release.astype(np.float64),
@@ -215,27 +216,33 @@ def generations(ledger: Ledger, scenario: Scenario, draws: Draws) -> dict[str, A
             out=np.full_like(revenue_total, np.nan),
             where=(training_total > 0) & (plan.release < ledger.horizon),
         ),
-        "payback_months": finance.months_to_reach(gross, training_total, release_col),
-        "npv_usd": finance.present_value(profit, rate, start_col),
-        "irr_per_year": finance.irr_per_year(profit, start_col, span),
+        "payback_months": finance.months_to_reach(
+            finance.windows(gross, release_col, life), training_total
+        ),
+        "npv_usd": finance.present_value(profit_window, rate),
+        "irr_per_year": finance.irr_per_year(profit_window),
         "recovery_required_monthly_usd": training_total / recovery[:, None],
-        "recovery_months": finance.months_to_reach(revenue, training_total, release_col),
+        "recovery_months": finance.months_to_reach(
+            finance.windows(revenue, release_col, life), training_total
+        ),
     }
     absent = ledger.cancelled | (plan.training_start >= ledger.horizon)
     return {k: np.where(absent, np.nan, v) for k, v in table.items()}
 
 
-def irr_span(scenario: Scenario, grid_months: int) -> int:
-    """Months of a generation's flows read for its IRR: training plus life, at most the grid.
+def window_spans(scenario: Scenario, grid_months: int) -> tuple[int, int]:
+    """Months read per generation: (training + life, for IRR; life, for payback).
 
-    Fixed by the scenario, not by the samples of a chunk, so that results do not depend on
-    the chunk size (a sum's rounding depends on its length).
+    A generation has flows only while it trains and while it is on sale; both spans are
+    fixed by the scenario, not by the samples of a chunk, so results do not depend on the
+    chunk size (a sum's rounding depends on its length). Uncertain durations read the grid.
     """
     duration = scenario.generations.training_months
     lifetime = scenario.lifecycle.lifetime_months
     if isinstance(duration, float) and isinstance(lifetime, float):
-        return min(grid_months, max(round(duration), 1) + max(round(lifetime), 1))
-    return grid_months
+        life = min(grid_months, max(round(lifetime), 1))
+        return min(grid_months, max(round(duration), 1) + life), life
+    return grid_months, grid_months
 
 
 def first_month_positive_ttm(monthly: Array) -> Array:

@@ -36,11 +36,20 @@ def traffic_shares(
     Shares sum to 1 over generations in every month with an active model, 0 otherwise.
     """
     on = active(schedule, months, cancelled)
-    age = months[None, :, None] - schedule.release[:, None, :]  # months since release
-    ramp_len = ramp_months[:, None, None]
-    ramp = np.where(ramp_len > 0, np.clip((age + 1) / np.maximum(ramp_len, 1e-12), 0.0, 1.0), 1.0)
-    # rank_g = number of active generations newer than g (generations release in order).
-    newer: NDArray[np.int64] = np.cumsum(on[:, :, ::-1], axis=2)[:, :, ::-1] - on
-    weight = np.where(on, ramp * retention[:, None, None] ** newer, 0.0)
+    weight = on.astype(np.float64)
+    if np.any(ramp_months > 0):
+        age = months[None, :, None] - schedule.release[:, None, :]  # months since release
+        ramp_len = ramp_months[:, None, None]
+        weight *= np.where(
+            ramp_len > 0, np.clip((age + 1) / np.maximum(ramp_len, 1e-12), 0.0, 1.0), 1.0
+        )
+    if np.any(retention != 1):
+        # rank_g = number of active generations newer than g (generations release in order).
+        newer = np.cumsum(on[:, :, ::-1], axis=2, dtype=np.int64)[:, :, ::-1] - on
+        count = schedule.release.shape[1]
+        powers = retention[:, None] ** np.arange(count + 1, dtype=np.float64)  # beta^k
+        weight *= np.take_along_axis(
+            powers[:, None, :], newer.reshape(len(retention), -1)[:, None, :], axis=2
+        ).reshape(newer.shape)
     total = weight.sum(axis=2, keepdims=True)
     return np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)

@@ -24,8 +24,12 @@ def simulate_chunk(scenario: Scenario, draws: Draws, count: int) -> Ledger:
     inputs = Inputs(scenario, draws, count)
     plan = schedule(inputs, scenario.generation_count)
     none_cancelled = np.zeros(plan.release.shape, dtype=bool)
-    life_weight = _planned_life_weight(inputs, plan) if _top_down(scenario) else None
-    ledger = _simulate(inputs, plan, none_cancelled, life_weight)
+    life_weight = planned = None
+    if _top_down(scenario):
+        planned = _planned_shares(inputs, plan)
+        life_weight = planned.sum(axis=1)
+        planned = planned[:, : len(_grid(scenario)), :]
+    ledger = _simulate(inputs, plan, none_cancelled, life_weight, planned)
     stop = ledger.cash.insolvency_month
     cancelled = plan.training_start > np.where(np.isnan(stop), np.inf, stop)[:, None]
     rows = np.flatnonzero(cancelled.any(axis=1))
@@ -49,8 +53,12 @@ def _grid(scenario: Scenario) -> NDArray[np.int64]:
     return np.arange(first, scenario.horizon_months, dtype=np.int64)
 
 
-def _planned_life_weight(inputs: Inputs, plan: Schedule) -> Array:
-    """Sum of each generation's traffic share over its whole planned life, (samples, G)."""
+def _planned_shares(inputs: Inputs, plan: Schedule) -> Array:
+    """Traffic shares with every generation planned, (samples, months, G).
+
+    They run from the grid's start to the end of the last life; their sum over months
+    weighs top-down revenue.
+    """
     first = min(0, inputs.scenario.generations.first_training_start_month)
     end = max(inputs.scenario.horizon_months, int(plan.retire.max()))
     months = np.arange(first, end, dtype=np.int64)
@@ -61,7 +69,7 @@ def _planned_life_weight(inputs: Inputs, plan: Schedule) -> Array:
         inputs["lifecycle.ramp_months"],
         inputs["lifecycle.legacy_retention"],
     )
-    return shares.sum(axis=1)
+    return shares
 
 
 def _take(plan: Schedule, rows: NDArray[np.intp]) -> Schedule:
@@ -85,19 +93,21 @@ def _simulate(
     plan: Schedule,
     cancelled: NDArray[np.bool_],
     life_weight: Array | None,
+    shares: Array | None = None,
 ) -> Ledger:
     scenario = inputs.scenario
     months = _grid(scenario)
     first = int(months[0])
     window = slice(-first, None)
     horizon = scenario.horizon_months
-    shares = lifecycle.traffic_shares(
-        plan,
-        months,
-        cancelled,
-        inputs["lifecycle.ramp_months"],
-        inputs["lifecycle.legacy_retention"],
-    )
+    if shares is None:
+        shares = lifecycle.traffic_shares(
+            plan,
+            months,
+            cancelled,
+            inputs["lifecycle.ramp_months"],
+            inputs["lifecycle.legacy_retention"],
+        )
     if life_weight is not None:
         basis = revenue.revenue_basis(
             plan.final_run_cost, inputs["generations.capability_stall_after"]
