@@ -54,14 +54,16 @@ def market_demand(start: Array, growth_per_year: Array, ceiling: Array, t: Array
     """Market token demand D(t) [Mtok/month], shape (samples, months).
 
     Exponential, D0 (1+g)^(t/12), or with a ceiling K the logistic curve with the same
-    initial growth, K / (1 + (K/D0 - 1) (1+g)^(-t/12)).
+    initial growth, K / (1 + (K/D0 - 1) (1+g)^(-t/12)). A ceiling bounds growth only: when
+    demand shrinks (g <= 0) it declines exponentially whatever the ceiling.
     """
     growth = (1 + per_year_to_per_month(growth_per_year)[:, None]) ** t[None, :]
     d0 = start[:, None]
     k = ceiling[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         logistic = k / (1 + (k / d0 - 1) / growth)
-    return np.where(np.isnan(k) | (d0 <= 0), d0 * growth, logistic)
+    logistic_applies = ~np.isnan(k) & (d0 > 0) & (growth_per_year[:, None] > 0)
+    return np.where(logistic_applies, logistic, d0 * growth)
 
 
 def frontier_capability(capability: Array, on_sale: NDArray[np.bool_]) -> Array:
