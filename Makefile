@@ -24,7 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet 'squigglepy>=0.30'
-	$(BIN)/python bench/m1.py --samples 100000 1000000
+	$(BIN)/python bench/m1.py --samples 100000
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
