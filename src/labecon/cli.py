@@ -368,12 +368,11 @@ def header_panel(result: Result) -> Panel:
     )
 
 
-def statements_table(result: Result) -> Table:
-    """Yearly expensed statements: median with the p5–p95 range below each figure."""
-    table = Table(
-        title="Income statement by year, training expensed",
-        caption="Median over samples; below it, the 5th to 95th percentile range.\n"
-        "¹ talent, SG&A and other infrastructure.",
+def _table(title: str, caption: str | None = None) -> Table:
+    """A table in the summary's house style: simple head, left titles, no outer edge."""
+    return Table(
+        title=title,
+        caption=caption,
         box=box.SIMPLE_HEAD,
         title_justify="left",
         caption_justify="left",
@@ -381,6 +380,15 @@ def statements_table(result: Result) -> Table:
         pad_edge=False,
         show_edge=False,
         collapse_padding=True,
+    )
+
+
+def statements_table(result: Result) -> Table:
+    """Yearly expensed statements: median with the p5–p95 range below each figure."""
+    table = _table(
+        "Income statement by year, training expensed",
+        caption="Median over samples; below it, the 5th to 95th percentile range.\n"
+        "¹ talent, SG&A and other infrastructure.",
     )
     columns: list[tuple[str, tuple[str, ...], str | None]] = [
         ("Revenue", ("revenue",), None),
@@ -403,15 +411,7 @@ def statements_table(result: Result) -> Table:
 
 def cash_table(result: Result) -> Table:
     """Yearly cash: year-end balance, equity raised, founders' ownership, P(insolvent)."""
-    table = Table(
-        title="Cash and funding by year",
-        box=box.SIMPLE_HEAD,
-        title_justify="left",
-        header_style="bold",
-        pad_edge=False,
-        show_edge=False,
-        collapse_padding=True,
-    )
+    table = _table("Cash and funding by year")
     table.add_column("Year", style="bold")
     table.add_column("Cash at year end", justify="right")
     table.add_column("Equity raised", justify="right")
@@ -434,17 +434,10 @@ def cash_table(result: Result) -> Table:
 
 def generations_summary(result: Result) -> Table:
     """Per-generation medians: release, training cost, lifetime revenue and profit, returns."""
-    table = Table(
-        title="Generations, each model as a company: lifetime figures, medians",
+    table = _table(
+        "Generations, each model as a company: lifetime figures, medians",
         caption="— not reached within the horizon, or undefined. "
         "Paid back: share of samples that recover the training cost.",
-        box=box.SIMPLE_HEAD,
-        title_justify="left",
-        caption_justify="left",
-        header_style="bold",
-        pad_edge=False,
-        show_edge=False,
-        collapse_padding=True,
     )
     frame = result.generations("p50")
     show_trained = bool((frame["share_trained"] < 1).any())
