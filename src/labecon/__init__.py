@@ -7,6 +7,7 @@
 """
 
 from labecon.api import simulate
+from labecon.compare import Comparison, compare
 from labecon.errors import LabeconError, OptionError, Problem, ScenarioError
 from labecon.result import STATS, Result
 from labecon.scenario import Scenario, load_scenario, validate
@@ -15,6 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "STATS",
+    "Comparison",
     "LabeconError",
     "OptionError",
     "Problem",
@@ -22,6 +24,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "compare",
     "load_scenario",
     "simulate",
     "validate",

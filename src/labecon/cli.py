@@ -1,4 +1,4 @@
-"""The ``labecon`` command line: run, validate, examples, schema (DESIGN §8).
+"""The ``labecon`` command line: run, compare, validate, examples, schema (DESIGN §8).
 
 User errors (a bad scenario, a bad option, an output path that cannot be written) print a
 message naming the field, the value and what is accepted, and exit with status 2; ``validate``
@@ -38,6 +38,8 @@ from rich.text import Text
 
 from labecon import __version__
 from labecon.api import default_chunk_size, simulate
+from labecon.compare import Comparison, check_scenarios
+from labecon.compare import compare as compare_scenarios
 from labecon.errors import OptionError, Problem, ScenarioError
 from labecon.result import STATS, Result, statistic
 from labecon.scenario.loading import builtin_descriptions, load_scenario
@@ -674,3 +676,209 @@ def examples() -> None:
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editors and validators)."""
     typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+# -- compare ---------------------------------------------------------------------------------
+COMPARE_FILES = ("compare.csv", "compare.json")
+COMPARE_TITLES = {
+    "breakeven_month": "Operating breakeven",
+    "cash_breakeven_month": "Cash breakeven",
+    "capital_need_usd": "Capital need",
+    "equity_raised_usd": "Equity raised",
+    "ending_cash_usd": "Cash at horizon",
+    "ownership_at_horizon": "Ownership at horizon",
+    "insolvent": "P(insolvent)",
+    "insolvency_month": "Insolvency",
+    "cumulative_operating_income_usd": "Operating income, horizon",
+}
+
+
+def compare_title(metric: str) -> str:
+    """A metric's row title in the comparison table: 'Capital need', 'Operating income 2027'."""
+    if metric in COMPARE_TITLES:
+        return COMPARE_TITLES[metric]
+    return "Operating income " + metric.rsplit("_", 1)[-1]
+
+
+def format_signed_money(value: Any) -> str:
+    """Format a difference of USD with its sign: +$11.1B, -$800M, $0."""
+    text = format_money(value)
+    return "+" + text if _finite(value) and float(value) > 0 and text != "$0" else text
+
+
+def format_points(value: Any, signed: bool = True) -> str:
+    """Format a difference of probabilities or shares in percentage points: +4.2 pp."""
+    if not _finite(value):
+        return "—"
+    points = float(value) * 100 + 0.0
+    return f"{points:+.1f} pp" if signed and points != 0 else f"{points:.1f} pp"
+
+
+def _compare_value(row: Mapping[str, Any]) -> str:
+    """A scenario's figure: mean money, mean share, probability, or median month (share)."""
+    kind = row["kind"]
+    if kind == "money":
+        return format_money(row["mean"])
+    if kind == "share":
+        return format_percent(row["mean"])
+    if kind == "probability":
+        return format_percent(row["probability"])
+    month = row["median_month"] if isinstance(row["median_month"], str) else "—"
+    return f"{month} ({format_percent(row['probability'])})"
+
+
+def _compare_delta(row: Mapping[str, Any]) -> str:
+    """The paired difference to the reference and its standard error: 'Δ +$1.1B ± $20M'."""
+    if row["kind"] == "money":
+        diff, error = format_signed_money(row["diff_mean"]), format_money(row["diff_se"])
+    else:
+        diff, error = format_points(row["diff_mean"]), format_points(row["diff_se"], False)
+    return f"Δ {diff} ± {error}"
+
+
+def comparison_table(comparison: Comparison) -> Table:
+    """Metrics as rows, scenarios as columns; after the first, the paired difference ± SE."""
+    reference = comparison.reference
+    caption = (
+        "Money and ownership: mean over samples. Months: median month (share of samples that "
+        "reach it within the horizon; — when most do not).\n"
+        f"Δ: difference to {reference}, paired by sample on common random numbers, ± its "
+        "Monte Carlo standard error; months and probabilities differ in percentage points "
+        "(pp) of the probability."
+    )
+    if not comparison.years:
+        caption += "\nOperating income by year is left out: the scenarios cover different months."
+    table = _table(
+        f"Comparison: {comparison.samples:,} samples, seed {comparison.seed}", caption=caption
+    )
+    table.add_column("Metric", style="bold")
+    for label in comparison.labels:
+        table.add_column(label, justify="right")
+    rows = [
+        {str(key): value for key, value in record.items()}
+        for record in comparison.table().to_dict(orient="records")
+    ]
+    for metric in comparison.metrics:
+        cells: list[str | Text] = []
+        for row in (r for r in rows if r["metric"] == metric):
+            text = Text(_compare_value(row))
+            if row["scenario"] != reference:
+                text.append("\n" + _compare_delta(row), style="dim")
+            cells.append(text)
+        table.add_row(compare_title(metric), *cells)
+    return table
+
+
+def comparison_texts(comparison: Comparison) -> dict[str, str]:
+    """The contents of the files ``compare --out`` writes, by file name."""
+    return {
+        "compare.csv": comparison.table().to_csv(
+            index=False, lineterminator="\n", float_format=CSV_FLOAT_FORMAT
+        ),
+        "compare.json": json_text(comparison.to_dict(), indent=2) + "\n",
+    }
+
+
+def check_compare_out_dir(directory: Path) -> None:
+    """Refuse an output directory ``compare --out`` cannot write, before any work."""
+    check_out_dir(directory)
+    for name in COMPARE_FILES:
+        target = directory / name
+        if target.is_dir():
+            _fail(f"--out: {str(target)!r} is a directory, so {name} cannot be written there")
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="A B [C ...]",
+            help="Two or more built-in scenario names or .yaml/.yml/.toml files; the first is "
+            "the reference the others are compared to.",
+            show_default=False,
+        ),
+    ] = None,
+    samples: Annotated[
+        int,
+        typer.Option("--samples", "-n", help="Number of Monte Carlo samples (1 to 10,000,000)."),
+    ] = 2000,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", "-s", help="Random seed (>= 0), shared by every scenario."),
+    ] = 0,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metric",
+            "-m",
+            help="Compare only this metric (repeatable), e.g. capital_need_usd, "
+            "breakeven_month, operating_income_2027. Default: all.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Directory to write compare.csv (tidy: metric, kind, scenario, mean, p5, p50, "
+            "p95, probability, median_month, diff_mean, diff_se) and compare.json. Created if "
+            "missing; files are written atomically.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print only the comparison as one JSON document on stdout."),
+    ] = False,
+) -> None:
+    """Compare scenarios on common random numbers: key metrics side by side, with differences."""
+    given = list(scenarios or [])
+    try:
+        check_scenarios(given)
+    except OptionError as exc:
+        _fail(str(exc))
+    loaded: list[Scenario] = []
+    for argument in given:
+        try:
+            loaded.append(load_scenario(argument))
+        except ScenarioError as exc:
+            _fail_scenario(exc, argument)
+    if out is not None:
+        check_compare_out_dir(out)
+    stderr = _error_console()
+    progress = DelayedProgress(stderr, f"Comparing {len(loaded)} scenarios")
+    sizes = [progress_chunk_size(s, samples) for s in loaded]
+    try:
+        comparison = compare_scenarios(
+            loaded,
+            samples=samples,
+            seed=seed,
+            chunk_size=min((s for s in sizes if s is not None), default=None),
+            metrics=metric,
+            labels=given,
+            progress=progress,
+        )
+    except OptionError as exc:
+        _fail(str(exc))
+    finally:
+        progress.close()
+    written: Path | None = None
+    if out is not None:
+        try:
+            written = write_outputs(out, comparison_texts(comparison))
+        except OSError as exc:
+            _fail(f"--out: cannot write to {str(out)!r}: {exc.strerror or exc}")
+    if as_json:
+        typer.echo(json_text(comparison.to_dict()))
+    else:
+        Console(highlight=False).print(comparison_table(comparison))
+    if written is not None:
+        notice = stderr if as_json else Console(highlight=False)
+        notice.print(
+            Text.assemble(
+                ("Wrote ", "bold"), ", ".join(COMPARE_FILES), (" to ", "bold"), str(written)
+            ),
+            soft_wrap=True,
+        )
