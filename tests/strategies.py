@@ -337,6 +337,22 @@ def inference_section(draw: Draw) -> dict[str, Any]:
 
 
 @st.composite
+def compute_section(draw: Draw) -> dict[str, Any]:
+    """Compute capacity: pay-as-used, rented above owned GW, or a hard cap on serving."""
+    out = section(
+        draw,
+        {
+            "owned_gw": number(0.0, 3.0),
+            "owned_gw_growth_per_year": rate(-0.2, 1.0),
+            "owned_gw_max": optional(number(0.1, 5.0)),
+            "rent_premium": rate(0.0, 0.8),
+        },
+    )
+    out["capacity"] = draw(st.sampled_from(["unconstrained", "rent", "hard"]))
+    return out
+
+
+@st.composite
 def costs_section(draw: Draw) -> dict[str, Any]:
     """Talent, SG&A and other infrastructure."""
     return section(
@@ -453,6 +469,7 @@ def scenarios(
     lifecycle: st.SearchStrategy[dict[str, Any]] | None = None,
     revenue: st.SearchStrategy[dict[str, Any]] | None = None,
     inference: st.SearchStrategy[dict[str, Any]] | None = None,
+    compute: st.SearchStrategy[dict[str, Any]] | None = None,
     costs: st.SearchStrategy[dict[str, Any]] | None = None,
     capital: st.SearchStrategy[dict[str, Any]] | None = None,
     analysis: st.SearchStrategy[dict[str, Any]] | None = None,
@@ -473,6 +490,7 @@ def scenarios(
         "lifecycle": pick(lifecycle, lifecycle_section()),
         "revenue": pick(revenue, revenue_section()),
         "inference": pick(inference, inference_section()),
+        "compute": pick(compute, compute_section()),
         "costs": pick(costs, costs_section()),
         "capital": pick(capital, capital_section()),
         "analysis": pick(analysis, analysis_section()),

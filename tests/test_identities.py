@@ -18,7 +18,7 @@ import labecon
 from labecon.engine import simulate_chunk
 from labecon.engine.inputs import Inputs
 from labecon.engine.lifecycle import active, traffic_shares
-from labecon.ledger import Ledger
+from labecon.ledger import UNATTRIBUTED_COSTS, Ledger
 from labecon.result import Result
 from labecon.sampler import Sampler
 from labecon.scenario.schema import Scenario
@@ -55,9 +55,8 @@ def assert_close(actual: Any, expected: Any, scale: Any, what: str) -> None:
 
 
 def unattributed(ledger: Ledger) -> np.ndarray:
-    """Talent + SG&A + other infrastructure per sample and month [USD/month]."""
-    company = ledger.company
-    return company["talent_cost"] + company["sga_cost"] + company["other_cost"]
+    """Company costs not attributed to a generation, per sample and month [USD/month]."""
+    return sum(ledger.company[item] for item in UNATTRIBUTED_COSTS)
 
 
 # -- a. generations + unattributed = expensed total -------------------------------------------

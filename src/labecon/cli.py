@@ -41,6 +41,7 @@ from labecon.api import default_chunk_size, simulate
 from labecon.compare import Comparison, check_scenarios
 from labecon.compare import compare as compare_scenarios
 from labecon.errors import OptionError, Problem, ScenarioError
+from labecon.ledger import UNATTRIBUTED_COSTS
 from labecon.result import STATS, Result, statistic
 from labecon.scenario.loading import builtin_descriptions, load_scenario
 from labecon.scenario.schema import Scenario
@@ -390,13 +391,13 @@ def statements_table(result: Result) -> Table:
     table = _table(
         "Income statement by year, training expensed",
         caption="Median over samples; below it, the 5th to 95th percentile range.\n"
-        "¹ talent, SG&A and other infrastructure.",
+        "¹ talent, SG&A, other infrastructure, idle compute and the premium on rented compute.",
     )
     columns: list[tuple[str, tuple[str, ...], str | None]] = [
         ("Revenue", ("revenue",), None),
         ("Inference", ("inference_cost",), None),
         ("Training", ("training_cost",), None),
-        ("Other opex¹", ("talent_cost", "sga_cost", "other_cost"), None),
+        ("Other opex¹", UNATTRIBUTED_COSTS, None),
         ("Operating income", ("operating_income",), "green"),
     ]
     table.add_column("Year", style="bold")

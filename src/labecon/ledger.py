@@ -20,14 +20,25 @@ Array = NDArray[np.float64]
 
 #: Per-generation items, arrays (samples, grid months, G) [USD/month].
 GENERATION_ITEMS = ("revenue", "inference_cost", "training_cost")
+#: Company costs not attributed to a generation [USD/month]; generations' profits minus
+#: these equal the expensed operating income.
+UNATTRIBUTED_COSTS = (
+    "talent_cost",
+    "sga_cost",
+    "other_cost",
+    "idle_compute_cost",  # owned GW not in use, paid all the same
+    "compute_premium_cost",  # premium on GW rented above owned capacity
+)
 #: Company items over the window, arrays (samples, months).
 COMPANY_ITEMS = (
-    "talent_cost",  # [USD/month]
-    "sga_cost",  # [USD/month]
-    "other_cost",  # [USD/month]
+    *UNATTRIBUTED_COSTS,
     "tokens_mtok",  # tokens served [Mtok/month]
     "gw_inference",  # compute busy serving [GW]
+    "gw_inference_needed",  # compute inference demand would need [GW]
     "gw_training",  # compute drawn by training [GW]
+    "gw_owned",  # capacity held [GW]
+    "gw_rented",  # capacity rented above owned [GW]
+    "gw_revenue_buys",  # GW the month's revenue would pay for at the price of compute [GW]
 )
 
 

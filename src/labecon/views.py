@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from labecon import finance
 from labecon.engine.inputs import Inputs
-from labecon.ledger import Ledger
+from labecon.ledger import UNATTRIBUTED_COSTS, Ledger
 from labecon.sampler import Draws
 from labecon.scenario.schema import Scenario
 
@@ -43,6 +43,8 @@ VIEWS: dict[str, dict[str, Aggregate]] = {
         "talent_cost": Aggregate.FLOW,
         "sga_cost": Aggregate.FLOW,
         "other_cost": Aggregate.FLOW,
+        "idle_compute_cost": Aggregate.FLOW,
+        "compute_premium_cost": Aggregate.FLOW,
         "operating_income": Aggregate.FLOW,
     },
     "capitalised": {
@@ -53,6 +55,8 @@ VIEWS: dict[str, dict[str, Aggregate]] = {
         "talent_cost": Aggregate.FLOW,
         "sga_cost": Aggregate.FLOW,
         "other_cost": Aggregate.FLOW,
+        "idle_compute_cost": Aggregate.FLOW,
+        "compute_premium_cost": Aggregate.FLOW,
         "operating_income": Aggregate.FLOW,
         "capitalised_training": Aggregate.FLOW,
         "unamortised_training": Aggregate.STOCK,
@@ -68,8 +72,15 @@ VIEWS: dict[str, dict[str, Aggregate]] = {
     "compute": {
         "tokens_mtok": Aggregate.FLOW,
         "gw_inference": Aggregate.LEVEL,
+        "gw_inference_needed": Aggregate.LEVEL,
         "gw_training": Aggregate.LEVEL,
         "gw_total": Aggregate.LEVEL,
+        "gw_needed": Aggregate.LEVEL,
+        "gw_owned": Aggregate.LEVEL,
+        "gw_rented": Aggregate.LEVEL,
+        "gw_idle": Aggregate.LEVEL,
+        "served_share": Aggregate.LEVEL,
+        "gw_revenue_buys": Aggregate.LEVEL,
     },
 }
 
@@ -119,8 +130,8 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
     revenue = ledger.company_total("revenue")
     inference = ledger.company_total("inference_cost")
     training = ledger.company_total("training_cost")
-    other = {k: ledger.company[k] for k in ("talent_cost", "sga_cost", "other_cost")}
-    opex = other["talent_cost"] + other["sga_cost"] + other["other_cost"]
+    other = {k: ledger.company[k] for k in UNATTRIBUTED_COSTS}
+    opex = sum(other.values(), np.zeros_like(revenue))
     gross = revenue - inference
     expensed_income = gross - training - opex
 
@@ -132,8 +143,6 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
     balance = opening[:, None] + np.cumsum(training - amort, axis=1)
 
     cash = ledger.cash
-    gw_inference = ledger.company["gw_inference"]
-    gw_training = ledger.company["gw_training"]
     return {
         "expensed": {
             "revenue": revenue,
@@ -161,12 +170,32 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
             "ownership": cash.ownership,
             "insolvent": cash.insolvent.astype(np.float64),
         },
-        "compute": {
-            "tokens_mtok": ledger.company["tokens_mtok"],
-            "gw_inference": gw_inference,
-            "gw_training": gw_training,
-            "gw_total": gw_inference + gw_training,
-        },
+        "compute": compute_view(ledger),
+    }
+
+
+def compute_view(ledger: Ledger) -> dict[str, Array]:
+    """Tokens and GW: in use, needed, held, rented, idle; and what revenue could buy."""
+    company = ledger.company
+    needed = company["gw_training"] + company["gw_inference_needed"]
+    in_use = company["gw_training"] + company["gw_inference"]
+    return {
+        "tokens_mtok": company["tokens_mtok"],
+        "gw_inference": company["gw_inference"],
+        "gw_inference_needed": company["gw_inference_needed"],
+        "gw_training": company["gw_training"],
+        "gw_total": in_use,
+        "gw_needed": needed,
+        "gw_owned": company["gw_owned"],
+        "gw_rented": company["gw_rented"],
+        "gw_idle": np.maximum(company["gw_owned"] - in_use, 0.0),
+        "served_share": np.divide(
+            company["gw_inference"],
+            company["gw_inference_needed"],
+            out=np.ones_like(needed),
+            where=company["gw_inference_needed"] > 0,
+        ),
+        "gw_revenue_buys": company["gw_revenue_buys"],
     }
 
 

@@ -55,14 +55,19 @@ def market_demand(start: Array, growth_per_year: Array, ceiling: Array, t: Array
 
     Exponential, D0 (1+g)^(t/12), or with a ceiling K the logistic curve with the same
     initial growth, K / (1 + (K/D0 - 1) (1+g)^(-t/12)). A ceiling bounds growth only: when
-    demand shrinks (g <= 0) it declines exponentially whatever the ceiling.
+    demand shrinks (g <= 0) it declines exponentially whatever the ceiling; so it does before
+    the start when demand starts above its ceiling.
     """
     growth = (1 + per_year_to_per_month(growth_per_year)[:, None]) ** t[None, :]
     d0 = start[:, None]
     k = ceiling[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         logistic = k / (1 + (k / d0 - 1) / growth)
-    logistic_applies = ~np.isnan(k) & (d0 > 0) & (growth_per_year[:, None] > 0)
+    # Extrapolated back before the start, a logistic that begins above its ceiling has a
+    # pole; there demand follows the exponential, which meets it at month 0.
+    logistic_applies = (
+        ~np.isnan(k) & (d0 > 0) & (growth_per_year[:, None] > 0) & ((t[None, :] >= 0) | (d0 <= k))
+    )
     return np.where(logistic_applies, logistic, d0 * growth)
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from labecon.engine import capital, inference, lifecycle, opex, revenue
+from labecon.engine import capital, compute, inference, lifecycle, opex, revenue
 from labecon.engine.generations import Schedule, schedule
 from labecon.engine.inputs import Array, Inputs
-from labecon.ledger import Ledger
+from labecon.ledger import UNATTRIBUTED_COSTS, Ledger
 from labecon.sampler import Draws
 from labecon.scenario.schema import Scenario
 
@@ -108,6 +108,7 @@ def _simulate(
             inputs["lifecycle.ramp_months"],
             inputs["lifecycle.legacy_retention"],
         )
+    price = inference.cost_per_gw_month(inputs)  # [USD/GW-month]
     if life_weight is not None:
         basis = revenue.revenue_basis(
             plan.final_run_cost, inputs["generations.capability_stall_after"]
@@ -116,36 +117,65 @@ def _simulate(
             basis, inputs["revenue.top_down.revenue_multiple"], shares, life_weight
         )
         gen_inference = gen_revenue * inputs["revenue.top_down.inference_cost_share"][:, None, None]
-        tokens = np.zeros((inputs.count, horizon))
-        gw_serving = np.zeros((inputs.count, horizon))
+        gen_tokens = np.zeros_like(gen_revenue)
+        gen_gw = np.divide(
+            gen_inference,
+            price[:, None, None],
+            out=np.zeros_like(gen_inference),
+            where=price[:, None, None] > 0,
+        )
     else:
         on_sale = lifecycle.active(plan, months, cancelled)
         api = revenue.api_traffic(inputs, plan, months, shares, on_sale)
         gen_revenue = api.revenue
-        gw = inference.serving_gw(inputs, plan, months, api.tokens_mtok)
-        gen_inference = gw * inference.cost_per_gw_month(inputs)[:, None, None]
-        tokens = api.tokens_mtok[:, window, :].sum(axis=2)
-        gw_serving = gw[:, window, :].sum(axis=2)
+        gen_tokens = api.tokens_mtok
+        gen_gw = inference.serving_gw(inputs, plan, months, gen_tokens)
+        gen_inference = gen_gw * price[:, None, None]
     gen_training = training_spend(plan, months, cancelled)
+    window_training = gen_training[:, window, :].sum(axis=2)
+    gw_training = inference.training_gw(inputs, window_training)
+    gw_needed = gen_gw[:, window, :].sum(axis=2)
+    mode = scenario.compute.capacity
+    owned = compute.owned_gw(
+        inputs["compute.owned_gw"],
+        inputs["compute.owned_gw_growth_per_year"],
+        inputs["compute.owned_gw_max"],
+        months[window].astype(np.float64),
+    )
+    if mode == "unconstrained":
+        owned = np.zeros_like(owned)
+    use = compute.allocate(mode, owned, gw_training, gw_needed)
+    if mode == "hard":
+        # Unserved demand earns nothing and costs nothing, in every generation alike.
+        served = use.served_share[:, :, None]
+        for flows in (gen_revenue, gen_inference, gen_tokens):
+            flows[:, window, :] *= served
 
     company_revenue = gen_revenue[:, window, :].sum(axis=2)
-    window_training = gen_training[:, window, :].sum(axis=2)
     window_months = months[window]
     company = {
         "talent_cost": opex.talent_cost(inputs, window_months),
         "sga_cost": opex.sga_cost(inputs, company_revenue),
         "other_cost": opex.other_cost(inputs, horizon),
-        "tokens_mtok": tokens,
-        "gw_inference": gw_serving,
-        "gw_training": inference.training_gw(inputs, window_training),
+        "idle_compute_cost": use.idle_gw * price[:, None],
+        "compute_premium_cost": use.rented_gw * (price * inputs["compute.rent_premium"])[:, None],
+        "tokens_mtok": gen_tokens[:, window, :].sum(axis=2),
+        "gw_inference": use.gw_inference,
+        "gw_inference_needed": gw_needed,
+        "gw_training": gw_training,
+        "gw_owned": owned,
+        "gw_rented": use.rented_gw,
+        # Seed 004: "$44bn in annualized revenue ... is enough for maybe 3-4 GW".
+        "gw_revenue_buys": np.divide(
+            company_revenue,
+            price[:, None],
+            out=np.zeros_like(company_revenue),
+            where=price[:, None] > 0,
+        ),
     }
+    unattributed = sum(company[item] for item in UNATTRIBUTED_COSTS)
     operating_cash_flow = (
-        company_revenue
-        - gen_inference[:, window, :].sum(axis=2)
-        - window_training
-        - company["talent_cost"]
-        - company["sga_cost"]
-        - company["other_cost"]
+        company_revenue - gen_inference[:, window, :].sum(axis=2) - window_training - unattributed
     )
     return Ledger(
         first_month=first,

@@ -362,6 +362,31 @@ class Inference(Section):
     ] = 0.0
 
 
+class Compute(Section):
+    """Compute capacity: owned GW, and what happens to demand above it (DESIGN §4)."""
+
+    capacity: Literal["unconstrained", "rent", "hard"] = Field(
+        "unconstrained",
+        description="unconstrained: compute is bought as used; rent: owned GW are paid "
+        "whether used or not and demand above them is rented at rent_premium; hard: owned GW "
+        "are paid whether used or not and inference beyond them is not served (revenue lost).",
+    )
+    owned_gw: Annotated[
+        Param, P(Number, "Capacity held at the start, training and serving [GW].", ge=0)
+    ] = 0.0
+    owned_gw_growth_per_year: Annotated[
+        Param, P(Rate, "Growth of owned capacity [1/year].", gt=-1)
+    ] = 0.0
+    owned_gw_max: (
+        Annotated[Param, P(Number, "Ceiling on owned capacity [GW]; none when omitted.", ge=0)]
+        | None
+    ) = None
+    rent_premium: Annotated[
+        Param,
+        P(Rate, "Extra price of rented GW over owned ones [fraction of cost_per_gw_year].", ge=0),
+    ] = 0.0
+
+
 class Talent(Section):
     """Headcount and loaded cost per head, both growing."""
 
@@ -498,6 +523,7 @@ class Scenario(Section):
     lifecycle: Lifecycle = Lifecycle()
     revenue: Revenue = Revenue()
     inference: Inference = Inference()
+    compute: Compute = Compute()
     costs: Costs = Costs()
     capital: Capital = Capital()
     analysis: Analysis = Analysis()
