@@ -36,9 +36,9 @@ from labecon.scenario.channels import (
     Licensing,
     Tier,
 )
+from labecon.scenario.fields import Section
 from labecon.scenario.loading import _problems
 from labecon.scenario.quantities import Distribution
-from labecon.scenario.schema import Section
 
 CENT = 0.01  # [USD]
 

@@ -8,7 +8,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from labecon.sampler import Draws, value_of
-from labecon.scenario.schema import Param, Scenario
+from labecon.scenario.fields import Param
+from labecon.scenario.schema import Scenario
 
 Array = NDArray[np.float64]
 
@@ -31,7 +32,7 @@ class Inputs:
     def _raw(self, name: str) -> Param | None:
         node: object = self.scenario
         for part in name.split("."):
-            node = getattr(node, part)
+            node = node[int(part)] if isinstance(node, list) else getattr(node, part)
         return node  # type: ignore[return-value]
 
     def subset(self, rows: NDArray[np.intp]) -> Inputs:

@@ -19,7 +19,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from labecon.scenario.schema import Money, Months, Number, P, Param, Rate, Section
+from labecon.scenario.fields import Money, Months, Number, P, Param, Rate, Section
 
 
 class Tier(Section):

@@ -13,8 +13,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from labecon.errors import MISSING, Problem, ScenarioError
+from labecon.scenario.fields import CrossFieldError, Section
 from labecon.scenario.quantities import FAMILIES
-from labecon.scenario.schema import CrossFieldError, Scenario, Section
+from labecon.scenario.schema import Scenario
 
 BUILTIN_PACKAGE = "labecon.scenario.builtin"
 SUFFIXES = (".yaml", ".yml", ".toml")

@@ -1,9 +1,8 @@
 """The scenario language: typed, validated sections of a scenario file (DESIGN §3–4).
 
-Every numeric field is a :data:`Param`: a float or a :class:`~labecon.scenario.quantities.
-Distribution`. Fields are declared with :func:`param`, which fixes the field's kind (money,
-rate, number, months) and its admissible range; a distribution whose support leaves that
-range is refused with a message that says how to truncate it.
+Every numeric field is a :data:`~labecon.scenario.fields.Param` declared with
+:class:`~labecon.scenario.fields.P` (kind, unit, range); see ``fields.py``. Inputs are named
+by their dotted path, with list items by index: ``revenue.consumer.tiers.0.price_per_month``.
 """
 
 from __future__ import annotations
@@ -11,144 +10,22 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_core import CoreSchema, core_schema
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from labecon.scenario.quantities import (
-    FAMILIES,
-    Distribution,
-    Kind,
-    QuantityError,
-    parse_quantity,
+from labecon.scenario.fields import (
+    CrossFieldError,
+    Money,
+    Months,
+    Number,
+    P,
+    Param,
+    Rate,
+    Section,
 )
-
-Param = float | Distribution
-
-# Editor-side patterns; they admit every form the parser accepts (the parser has the last word).
-_NUMBER_TEXT = r"-?\s*[\d.,_]+([eE][+-]?\d+)?"
-_NUMBER = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": rf"^\s*{_NUMBER_TEXT}\s*$"}]}
-_SCALAR_SCHEMA: dict[str, dict[str, Any]] = {
-    "money": {
-        "anyOf": [
-            {"type": "number"},
-            {
-                "type": "string",
-                "pattern": r"^\s*-?\s*([Uu][Ss][Dd]\s*)?\$?\s*[\d.,_]+([eE][+-]?\d+)?\s*"
-                r"[a-zA-Z]*\s*$",
-            },
-        ]
-    },
-    "rate": {
-        "anyOf": [
-            {"type": "number"},
-            {"type": "string", "pattern": rf"^\s*{_NUMBER_TEXT}\s*%?\s*$"},
-        ]
-    },
-    "number": _NUMBER,
-    "months": _NUMBER,
-}
-
-
-def _json_schema(kind: Kind, description: str) -> dict[str, Any]:
-    scalar = _SCALAR_SCHEMA[kind.value]
-    dist_props = {
-        family: {
-            "type": "object",
-            "description": "parameters: " + " or ".join("{" + ", ".join(s) + "}" for s in sets),
-        }
-        for family, sets in FAMILIES.items()
-    }
-    distribution = {
-        "type": "object",
-        "properties": {**dist_props, "min": scalar, "max": scalar},
-        "additionalProperties": False,
-        "minProperties": 1,
-    }
-    shorthand = {"type": "string", "pattern": r"^.+\s+to\s+.+$"}
-    return {"anyOf": [scalar, shorthand, distribution], "description": description}
-
-
-def _support(value: Param) -> tuple[float, float]:
-    if isinstance(value, Distribution):
-        return value.quantile(0.0), value.quantile(1.0)
-    return value, value
-
-
-@dataclass(frozen=True)
-class P:
-    """Metadata of a numeric scenario field: its kind, meaning and admissible range.
-
-    Used as ``Annotated[Param, P(Kind.MONEY, "Training cost [USD].", ge=0)]``; pydantic
-    calls :meth:`validate` on the raw value and shows :meth:`json_schema` to editors.
-    """
-
-    kind: Kind
-    description: str
-    ge: float | None = None
-    gt: float | None = None
-    le: float | None = None
-
-    def validate(self, value: Any) -> Param:
-        """Parse ``value`` and check it (or its distribution's support) against the bounds."""
-        try:
-            parsed = parse_quantity(value, self.kind)
-        except QuantityError as exc:
-            raise ValueError(str(exc)) from None
-        low, high = _support(parsed)
-        uncertain = isinstance(parsed, Distribution)
-        rule = seen = None
-        if self.ge is not None and low < self.ge:
-            rule, seen = f"must be >= {self.ge:g}", low
-        elif self.gt is not None and (low < self.gt if uncertain else low <= self.gt):
-            rule, seen = f"must be > {self.gt:g}", low
-        elif self.le is not None and high > self.le:
-            rule, seen = f"must be <= {self.le:g}", high
-        if rule is not None:
-            if uncertain:
-                hint = "max" if "<=" in rule else "min"
-                raise ValueError(
-                    f"{rule}, but this distribution can reach {seen:g}; truncate it with "
-                    f"{hint}: or choose a family whose support fits"
-                )
-            raise ValueError(f"{rule}, got {seen:g}")
-        return parsed
-
-    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> CoreSchema:
-        return core_schema.no_info_plain_validator_function(
-            self.validate,
-            serialization=core_schema.plain_serializer_function_ser_schema(_serialise),
-        )
-
-    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
-        return _json_schema(self.kind, self.description)
-
-
-def _serialise(value: Param) -> Any:
-    return value.to_dict() if isinstance(value, Distribution) else value
-
-
-class CrossFieldError(ValueError):
-    """Problems found by checks across fields, each with its own field path."""
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
-
-
-class Section(BaseModel):
-    """Base of every scenario section: unknown fields are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
-
-
-Money = Kind.MONEY
-Rate = Kind.RATE
-Number = Kind.NUMBER
-Months = Kind.MONTHS
+from labecon.scenario.quantities import Distribution
 
 
 class Generations(Section):
@@ -593,9 +470,11 @@ def _walk(model: BaseModel, prefix: str) -> Iterator[tuple[str, Param]]:
         path = f"{prefix}{name}"
         if isinstance(value, Section):
             yield from _walk(value, path + ".")
-        elif isinstance(value, Distribution) or (
-            isinstance(value, float) and name not in ("rank",)
-        ):
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, Section):
+                    yield from _walk(item, f"{path}.{index}.")
+        elif isinstance(value, Distribution) or (isinstance(value, float) and name != "rank"):
             yield path, value
 
 
