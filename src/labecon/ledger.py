@@ -29,6 +29,21 @@ UNATTRIBUTED_COSTS = (
     "idle_compute_cost",  # owned GW not in use, paid all the same
     "compute_premium_cost",  # premium on GW rented above owned capacity
 )
+#: Company revenue by channel [USD/month]; they sum to the company's revenue.
+REVENUE_CHANNELS = (
+    "revenue_top_down",
+    "revenue_api",
+    "revenue_consumer",
+    "revenue_enterprise",
+    "revenue_licensing",
+)
+#: Channel items over the window, arrays (samples, months).
+CHANNEL_ITEMS = (
+    *REVENUE_CHANNELS,
+    "cloud_fee",  # API revenue kept by cloud partners, never booked [USD/month]
+    "subscribers",  # consumer subscribers, all tiers [people]
+    "enterprise_contracts",  # active enterprise contracts [contracts]
+)
 #: Company items over the window, arrays (samples, months).
 COMPANY_ITEMS = (
     *UNATTRIBUTED_COSTS,
@@ -39,6 +54,7 @@ COMPANY_ITEMS = (
     "gw_owned",  # capacity held [GW]
     "gw_rented",  # capacity rented above owned [GW]
     "gw_revenue_buys",  # GW the month's revenue would pay for at the price of compute [GW]
+    *CHANNEL_ITEMS,
 )
 
 

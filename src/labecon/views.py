@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from labecon import finance
 from labecon.engine.inputs import Inputs
-from labecon.ledger import UNATTRIBUTED_COSTS, Ledger
+from labecon.ledger import CHANNEL_ITEMS, UNATTRIBUTED_COSTS, Ledger
 from labecon.sampler import Draws
 from labecon.scenario.schema import Scenario
 
@@ -68,6 +68,17 @@ VIEWS: dict[str, dict[str, Aggregate]] = {
         "cash": Aggregate.STOCK,
         "ownership": Aggregate.STOCK,
         "insolvent": Aggregate.STOCK,
+    },
+    "channels": {
+        "revenue_top_down": Aggregate.FLOW,
+        "revenue_api": Aggregate.FLOW,
+        "revenue_consumer": Aggregate.FLOW,
+        "revenue_enterprise": Aggregate.FLOW,
+        "revenue_licensing": Aggregate.FLOW,
+        "cloud_fee": Aggregate.FLOW,
+        "revenue_incl_cloud_fee": Aggregate.FLOW,
+        "subscribers": Aggregate.STOCK,
+        "enterprise_contracts": Aggregate.STOCK,
     },
     "compute": {
         "tokens_mtok": Aggregate.FLOW,
@@ -169,6 +180,10 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
             "cash": cash.cash,
             "ownership": cash.ownership,
             "insolvent": cash.insolvent.astype(np.float64),
+        },
+        "channels": {
+            **{item: ledger.company[item] for item in CHANNEL_ITEMS},
+            "revenue_incl_cloud_fee": revenue + ledger.company["cloud_fee"],
         },
         "compute": compute_view(ledger),
     }

@@ -12,9 +12,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from labecon.engine import capital, compute, inference, lifecycle, opex, revenue
+from labecon.engine.bottom_up import BottomUp, bottom_up
 from labecon.engine.generations import Schedule, schedule
 from labecon.engine.inputs import Array, Inputs
-from labecon.ledger import UNATTRIBUTED_COSTS, Ledger
+from labecon.ledger import CHANNEL_ITEMS, REVENUE_CHANNELS, UNATTRIBUTED_COSTS, Ledger
 from labecon.sampler import Draws
 from labecon.scenario.schema import Scenario
 
@@ -76,6 +77,28 @@ def _take(plan: Schedule, rows: NDArray[np.intp]) -> Schedule:
     return Schedule(**{k: v[rows] for k, v in vars(plan).items()})
 
 
+def channel_totals(
+    flows: BottomUp | None, window: slice, revenue: Array, served: Array | None
+) -> dict[str, Array]:
+    """Company revenue by channel, the clouds' cut and customer counts over the window.
+
+    Top-down revenue is not split by channel and shows as ``revenue_top_down``; channels a
+    scenario does not use are zero. Under a hard compute cap each channel keeps what needs
+    none of the lab's compute and loses the unserved share of the rest, as its generations do.
+    """
+    out = dict.fromkeys(CHANNEL_ITEMS, np.zeros_like(revenue))
+    if flows is None:
+        out["revenue_top_down"] = revenue
+        return out
+    out.update({name: values[:, window] for name, values in flows.by_channel.items()})
+    if served is not None:
+        for name in REVENUE_CHANNELS:
+            fixed = flows.fixed_by_channel.get(name)
+            kept = 0.0 if fixed is None else fixed[:, window]
+            out[name] = kept + (out[name] - kept) * served
+    return out
+
+
 def training_spend(
     plan: Schedule, months: NDArray[np.int64], cancelled: NDArray[np.bool_]
 ) -> Array:
@@ -124,11 +147,12 @@ def _simulate(
             out=np.zeros_like(gen_inference),
             where=price[:, None, None] > 0,
         )
+        flows = None
     else:
         on_sale = lifecycle.active(plan, months, cancelled)
-        api = revenue.api_traffic(inputs, plan, months, shares, on_sale)
-        gen_revenue = api.revenue
-        gen_tokens = api.tokens_mtok
+        flows = bottom_up(inputs, plan, months, shares, on_sale)
+        gen_revenue = flows.revenue
+        gen_tokens = flows.lab_tokens
         gen_gw = inference.serving_gw(inputs, plan, months, gen_tokens)
         gen_inference = gen_gw * price[:, None, None]
     gen_training = training_spend(plan, months, cancelled)
@@ -146,12 +170,18 @@ def _simulate(
         owned = np.zeros_like(owned)
     use = compute.allocate(mode, owned, gw_training, gw_needed)
     if mode == "hard":
-        # Unserved demand earns nothing and costs nothing, in every generation alike.
+        # Unserved demand earns nothing and costs nothing, in every generation alike; what the
+        # lab books on tokens its clouds serve, and licensing, need none of its compute.
         served = use.served_share[:, :, None]
-        for flows in (gen_revenue, gen_inference, gen_tokens):
-            flows[:, window, :] *= served
+        fixed = 0.0 if flows is None else flows.fixed_revenue[:, window, :]
+        gen_revenue[:, window, :] = fixed + (gen_revenue[:, window, :] - fixed) * served
+        for flow in (gen_inference, gen_tokens):
+            flow[:, window, :] *= served
 
     company_revenue = gen_revenue[:, window, :].sum(axis=2)
+    channel_items = channel_totals(
+        flows, window, company_revenue, use.served_share if mode == "hard" else None
+    )
     window_months = months[window]
     company = {
         "talent_cost": opex.talent_cost(inputs, window_months),
@@ -165,13 +195,15 @@ def _simulate(
         "gw_training": gw_training,
         "gw_owned": owned,
         "gw_rented": use.rented_gw,
-        # Seed 004: "$44bn in annualized revenue ... is enough for maybe 3-4 GW".
+        # Seed 004: "$44bn in annualized revenue ... is enough for maybe 3-4 GW": revenue
+        # as customers pay it, including the clouds' cut.
         "gw_revenue_buys": np.divide(
-            company_revenue,
+            company_revenue + channel_items["cloud_fee"],
             price[:, None],
             out=np.zeros_like(company_revenue),
             where=price[:, None] > 0,
         ),
+        **channel_items,
     }
     unattributed = sum(company[item] for item in UNATTRIBUTED_COSTS)
     operating_cash_flow = (

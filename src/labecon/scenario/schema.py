@@ -15,6 +15,13 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from labecon.scenario.channels import (
+    CloudPartners,
+    Consumer,
+    Elasticity,
+    Enterprise,
+    Licensing,
+)
 from labecon.scenario.fields import (
     CrossFieldError,
     Money,
@@ -193,12 +200,17 @@ class Api(Section):
         Param,
         P(Rate, "Share of traffic lost once open-weight models catch up [fraction].", ge=0, le=1),
     ] = 0.0
+    elasticity: Elasticity = Elasticity()
 
 
 class Revenue(Section):
     """Which revenue mode the scenario uses, and its parameters."""
 
     mode: Literal["top_down", "bottom_up"] = "top_down"
+    consumer: Consumer | None = None
+    enterprise: Enterprise | None = None
+    cloud_partners: CloudPartners | None = None
+    licensing: Licensing | None = None
     top_down: TopDown = TopDown()
     api: Api = Api()
 
