@@ -42,6 +42,10 @@ def bottom_up(
     section = inputs.scenario.revenue
     api = revenue.api_traffic(inputs, plan, months, shares, on_sale)
     api_revenue, api_tokens = api.revenue, api.tokens_mtok
+    if inputs.scenario.strategies.routing is not None:
+        # Routed tokens sell at the discounted price (seed 000: "at a much lower cost").
+        cut = inputs["strategies.routing.share"] * inputs["strategies.routing.price_discount"]
+        api_revenue = api_revenue * (1 - cut)[:, None, None]
     elasticity = inputs["revenue.api.elasticity.price_elasticity"]
     if np.any(elasticity != 0):
         reference = (

@@ -39,15 +39,35 @@ class Schedule:
         return self.retire - self.release
 
 
-def final_run_cost(first_cost: Array, multiplier: Array, cap: Array, count: int) -> Array:
-    """C_g = min(C_0 * m^g, cap) [USD], shape (samples, G).
+def final_run_cost(
+    first_cost: Array,
+    multiplier: Array,
+    cap: Array,
+    count: int,
+    last_escalation: Array | None = None,
+) -> Array:
+    """C_g = min(C_0 * m^min(g, E), cap) [USD], shape (samples, G).
 
     The 10x-per-generation escalation of Amodei's worked example (seed 003); the cap is
-    the plateau path ("the models can't get larger").
+    the plateau path ("the models can't get larger"); E, the last generation whose cost
+    still escalates (NaN: none), is the lab giving up on scale after an overhang.
     """
-    g = np.arange(count)
+    g = np.arange(count, dtype=np.float64)[None, :]
+    if last_escalation is not None:
+        g = np.minimum(g, np.where(np.isnan(last_escalation), np.inf, last_escalation)[:, None])
     cost = first_cost[:, None] * multiplier[:, None] ** g
     return np.where(np.isnan(cap)[:, None], cost, np.minimum(cost, cap[:, None]))
+
+
+def reuse_saving(cost: Array, saving: Array) -> Array:
+    """C_g (1 - saving) for g >= 1 [USD]: blocks reused from the previous generation.
+
+    Seed 000: "re-use model blocks from one training run to the next such that it improves
+    model intelligence without adding cost to training" (the SpaceX reusable-rocket analogy).
+    """
+    out = cost * (1 - saving[:, None])
+    out[:, 0] = cost[:, 0]
+    return out
 
 
 def capability(gain: Array, stall_after: Array, count: int) -> Array:
@@ -66,12 +86,18 @@ def schedule(inputs: Inputs, count: int) -> Schedule:
     lifetime = whole_months(inputs["lifecycle.lifetime_months"])
     start = gen.first_training_start_month + cadence[:, None] * np.arange(count)[None, :]
     release = start + duration[:, None]
+    stall = inputs["generations.capability_stall_after"]
+    patience = inputs["generations.stop_escalating_after"]
     cost = final_run_cost(
         inputs["generations.first_training_cost"],
         inputs["generations.cost_multiplier"],
         inputs["generations.max_training_cost"],
         count,
+        # After the stall at K, generations K+1 .. K+patience bring no gain: then stop.
+        np.floor(stall) + np.floor(patience),
     )
+    if inputs.scenario.strategies.reuse is not None:
+        cost = reuse_saving(cost, inputs["strategies.reuse.saving"])
     overhead = inputs["generations.experiment_overhead"]
     return Schedule(
         training_start=start,

@@ -37,6 +37,20 @@ def serving_gw(
     return tokens_mtok / (throughput[:, :, None] / size[:, None, :])
 
 
+def routing_factor(inputs: Inputs) -> Array:
+    """Serving cost per token after routing, relative to the full model [-], (samples,).
+
+    Share rho of each generation's tokens goes to a distilled model whose cost per token is
+    kappa times the full model's: cost x (1 - rho (1 - kappa)). Seed 000: "a big model ...
+    for planning ... when it comes to implementation, it switches automatically to a
+    smaller model".
+    """
+    if inputs.scenario.strategies.routing is None:
+        return np.ones(inputs.count)
+    share = inputs["strategies.routing.share"]
+    return 1 - share * (1 - inputs["strategies.routing.size_factor"])
+
+
 def training_gw(inputs: Inputs, training_spend: Array) -> Array:
     """GW drawn by training, valuing spend at the price of compute [GW], (samples, months)."""
     price = cost_per_gw_month(inputs)

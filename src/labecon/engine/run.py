@@ -139,7 +139,9 @@ def _simulate(
         gen_revenue = revenue.top_down_revenue(
             basis, inputs["revenue.top_down.revenue_multiple"], shares, life_weight
         )
-        gen_inference = gen_revenue * inputs["revenue.top_down.inference_cost_share"][:, None, None]
+        serving_share = inputs["revenue.top_down.inference_cost_share"]
+        serving_share = serving_share * inference.routing_factor(inputs)
+        gen_inference = gen_revenue * serving_share[:, None, None]
         gen_tokens = np.zeros_like(gen_revenue)
         gen_gw = np.divide(
             gen_inference,
@@ -154,6 +156,7 @@ def _simulate(
         gen_revenue = flows.revenue
         gen_tokens = flows.lab_tokens
         gen_gw = inference.serving_gw(inputs, plan, months, gen_tokens)
+        gen_gw = gen_gw * inference.routing_factor(inputs)[:, None, None]
         gen_inference = gen_gw * price[:, None, None]
     gen_training = training_spend(plan, months, cancelled)
     window_training = gen_training[:, window, :].sum(axis=2)

@@ -86,6 +86,18 @@ class Generations(Section):
             gt=0,
         ),
     ] = 1.0
+    stop_escalating_after: (
+        Annotated[
+            Param,
+            P(
+                Number,
+                "Overhang: after the stall, the lab stops escalating the training cost once this "
+                "many generations have brought no gain; none (it keeps escalating) when omitted.",
+                ge=0,
+            ),
+        ]
+        | None
+    ) = None
     capability_stall_after: (
         Annotated[
             Param,
@@ -98,6 +110,55 @@ class Generations(Section):
         ]
         | None
     ) = None
+
+
+class Reuse(Section):
+    """Strategy: reuse model blocks so each later generation costs less to train."""
+
+    saving: Annotated[
+        Param,
+        P(
+            Rate,
+            "Share of each later generation's training cost saved by reusing blocks of its "
+            "predecessor [fraction]; generation 0 pays in full.",
+            ge=0,
+            le=1,
+        ),
+    ] = 0.0
+
+
+class Routing(Section):
+    """Strategy: route a share of traffic to a smaller distilled model."""
+
+    share: Annotated[
+        Param,
+        P(
+            Rate,
+            "rho: share of each generation's tokens served by its distilled model.",
+            ge=0,
+            le=1,
+        ),
+    ] = 0.0
+    size_factor: Annotated[
+        Param,
+        P(
+            Rate,
+            "kappa: serving cost per token of the distilled model relative to the full one "
+            "[fraction].",
+            ge=0,
+            le=1,
+        ),
+    ] = 1.0
+    price_discount: Annotated[
+        Param, P(Rate, "Price cut on routed API tokens [fraction]; 0 = same price.", ge=0, le=1)
+    ] = 0.0
+
+
+class Strategies(Section):
+    """The strategies of the essays; each is off unless its section is given."""
+
+    reuse: Reuse | None = None
+    routing: Routing | None = None
 
 
 class Lifecycle(Section):
@@ -415,6 +476,7 @@ class Scenario(Section):
     compute: Compute = Compute()
     costs: Costs = Costs()
     capital: Capital = Capital()
+    strategies: Strategies = Strategies()
     analysis: Analysis = Analysis()
     correlations: list[Correlation] = Field(default_factory=list)
 
