@@ -74,7 +74,14 @@ def test_run_out_writes_the_four_files(tmp_path: Path) -> None:
 
     annual = pd.read_csv(out / "annual.csv")
     assert list(annual.columns) == ["view", "item", "year", *labecon.STATS]
-    assert set(annual["view"]) == {"expensed", "capitalised", "cash", "channels", "compute"}
+    assert set(annual["view"]) == {
+        "expensed",
+        "capitalised",
+        "cash",
+        "channels",
+        "compute",
+        "watch",
+    }
     row = annual[
         (annual["view"] == "expensed")
         & (annual["item"] == "operating_income")

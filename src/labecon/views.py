@@ -80,6 +80,17 @@ VIEWS: dict[str, dict[str, Aggregate]] = {
         "subscribers": Aggregate.STOCK,
         "enterprise_contracts": Aggregate.STOCK,
     },
+    "watch": {
+        "revenue_growth": Aggregate.STOCK,
+        "cost_growth": Aggregate.STOCK,
+        "growth_ratio": Aggregate.STOCK,
+        "gross_margin": Aggregate.STOCK,
+        "burn_multiple": Aggregate.STOCK,
+        "enterprise_revenue_per_contract": Aggregate.STOCK,
+        "cost_per_mtok": Aggregate.STOCK,
+        "inference_cost_per_mtok": Aggregate.STOCK,
+        "cost_per_subscriber": Aggregate.STOCK,
+    },
     "compute": {
         "tokens_mtok": Aggregate.FLOW,
         "gw_inference": Aggregate.LEVEL,
@@ -154,7 +165,7 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
     balance = opening[:, None] + np.cumsum(training - amort, axis=1)
 
     cash = ledger.cash
-    return {
+    views = {
         "expensed": {
             "revenue": revenue,
             "inference_cost": inference,
@@ -186,6 +197,71 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
             "revenue_incl_cloud_fee": revenue + ledger.company["cloud_fee"],
         },
         "compute": compute_view(ledger),
+    }
+    views["watch"] = watch_view(views, ledger)
+    return views
+
+
+def trailing_year(monthly: Array) -> Array:
+    """Sum of the last 12 months, NaN until 12 months exist, (samples, months)."""
+    cumulative = np.cumsum(monthly, axis=1)
+    out = np.full_like(monthly, np.nan)
+    if monthly.shape[1] >= 12:
+        out[:, 11] = cumulative[:, 11]
+        out[:, 12:] = cumulative[:, 12:] - cumulative[:, :-12]
+    return out
+
+
+def year_on_year(trailing: Array) -> Array:
+    """Growth of a trailing-12-month sum over the year before [fraction], NaN when undefined."""
+    out = np.full_like(trailing, np.nan)
+    before, now = trailing[:, :-12], trailing[:, 12:]
+    with np.errstate(invalid="ignore"):
+        out[:, 12:] = np.divide(now, before, out=np.full_like(now, np.nan), where=before > 0) - 1
+    return out
+
+
+def _ratio(numerator: Array, denominator: Array) -> Array:
+    with np.errstate(invalid="ignore"):
+        return np.divide(
+            numerator,
+            denominator,
+            out=np.full_like(numerator, np.nan),
+            where=denominator > 0,
+        )
+
+
+def watch_view(views: dict[str, dict[str, Array]], ledger: Ledger) -> dict[str, Array]:
+    """What to watch (seed 001): revenue growth against cost growth, margins, burn, unit costs.
+
+    Seed 001: "the ratio of revenue growth to cost growth. If revenue is growing faster than
+    costs, the companies are on a path to profitability"; "the trajectory of average revenue
+    per customer in the enterprise segment". Seed 002: high fixed, low marginal cost, so the
+    average cost per token falls as the lab scales. Growth figures compare the trailing 12
+    months with the 12 before (NaN in the first two years); the burn multiple is the
+    trailing year's burn over the annualised revenue added in that year.
+    """
+    expensed = views["expensed"]
+    revenue = expensed["revenue"]
+    costs = revenue - expensed["operating_income"]
+    revenue_ttm, costs_ttm = trailing_year(revenue), trailing_year(costs)
+    revenue_growth, cost_growth = year_on_year(revenue_ttm), year_on_year(costs_ttm)
+    burn = np.maximum(-trailing_year(views["cash"]["operating_cash_flow"]), 0.0)
+    new_arr = np.full_like(revenue, np.nan)
+    new_arr[:, 12:] = 12 * (revenue[:, 12:] - revenue[:, :-12])
+    tokens = ledger.company["tokens_mtok"]
+    return {
+        "revenue_growth": revenue_growth,
+        "cost_growth": cost_growth,
+        "growth_ratio": _ratio(1 + revenue_growth, 1 + cost_growth),
+        "gross_margin": _ratio(revenue - expensed["inference_cost"], revenue),
+        "burn_multiple": _ratio(burn, new_arr),
+        "enterprise_revenue_per_contract": _ratio(
+            12 * ledger.company["revenue_enterprise"], ledger.company["enterprise_contracts"]
+        ),
+        "cost_per_mtok": _ratio(costs, tokens),
+        "inference_cost_per_mtok": _ratio(expensed["inference_cost"], tokens),
+        "cost_per_subscriber": _ratio(costs, ledger.company["subscribers"]),
     }
 
 
