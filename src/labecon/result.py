@@ -228,6 +228,7 @@ class Result:
         out["probability_insolvent"] = float(np.mean(m["insolvent"]))
         for name in (
             "capital_need_usd",
+            "capital_to_breakeven_usd",
             "equity_raised_usd",
             "ending_cash_usd",
             "ownership_at_horizon",
@@ -236,6 +237,60 @@ class Result:
             values = m[name][:, None]
             out[name] = {stat: float(statistic(values, stat)[0]) for stat in STATS}
         return out
+
+    def rounds(self, stat: str = "p50", limit: int = 12) -> pd.DataFrame:
+        """Equity rounds in order: how often each happens, when, its size, price and dilution.
+
+        Derived from the cash view: a round is a month with equity raised; its dilution is
+        the fall in the starting holders' ownership that month and its pre-money valuation
+        raise x (1 - d) / d (none under the ``unlimited`` policy, which prices no round).
+        Statistics are over the samples that reach that round.
+        """
+        check_stat(stat)
+        raised = self.statements["cash"]["equity_raised"]
+        owned = self.statements["cash"]["ownership"]
+        before = np.concatenate([np.ones((owned.shape[0], 1)), owned[:, :-1]], axis=1)
+        dilution = np.where(
+            raised > 0,
+            1 - np.divide(owned, before, out=np.ones_like(owned), where=before > 0),
+            np.nan,
+        )
+        pre_money = np.where(
+            dilution > 0, raised * (1 - dilution) / np.where(dilution > 0, dilution, 1), np.nan
+        )
+        number = np.cumsum(raised > 0, axis=1)
+        rows = []
+        for k in range(1, min(int(number[:, -1].max(initial=0)), limit) + 1):
+            hit = (number == k) & (raised > 0)
+            reached = hit.any(axis=1)
+            month = np.where(reached, hit.argmax(axis=1), 0)
+
+            def take(values: Array, reached: Array = reached, month: Array = month) -> Array:
+                return np.where(reached, values[np.arange(len(month)), month], np.nan)[:, None]
+
+            rows.append(
+                {
+                    "round": k,
+                    "probability": float(reached.mean()),
+                    "month": self.month_label(
+                        float(statistic(np.where(reached, month, np.nan)[:, None], stat)[0])
+                    ),
+                    "amount_usd": float(statistic(take(raised), stat)[0]),
+                    "pre_money_usd": float(statistic(take(pre_money), stat)[0]),
+                    "dilution": float(statistic(take(dilution), stat)[0]),
+                    "ownership_after": float(statistic(take(owned), stat)[0]),
+                }
+            )
+        columns = [
+            "round",
+            "probability",
+            "month",
+            "amount_usd",
+            "pre_money_usd",
+            "dilution",
+            "ownership_after",
+        ]
+        return pd.DataFrame(rows, columns=columns)
 
     def inputs(self) -> pd.DataFrame:
         """The uncertain inputs' draws, one row per sample."""

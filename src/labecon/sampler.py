@@ -77,7 +77,30 @@ class Sampler:
                 for j in range(i + 1):
                     z = z + chol[i, j] * normals[j]
                 uniforms[name] = np.clip(special.ndtr(z), np.finfo(np.float64).tiny, 1 - 1e-16)
-        return {name: dist.ppf(uniforms[name]) for name, dist in uncertain.items()}
+        draws = {name: dist.ppf(uniforms[name]) for name, dist in uncertain.items()}
+        for name in monthly_streams(self.scenario):
+            months = self.scenario.horizon_months
+            flat = uniform_stream(self.seed, name, start * months, count * months)
+            draws[name] = flat.reshape(count, months)
+        return draws
+
+
+#: Draws that are not inputs but random events per sample and month start with this prefix.
+EVENT_PREFIX = "@"
+RAISE_OUTCOME = EVENT_PREFIX + "capital.funding.raise_outcome"
+
+
+def monthly_streams(scenario: Scenario) -> list[str]:
+    """Names of the per-month random streams a scenario needs.
+
+    Sample i reads outputs i*T .. i*T+T-1 of a stream, so chunking changes nothing.
+    """
+    success = scenario.capital.funding.raise_success_probability
+    if scenario.capital.funding.policy == "runway" and (
+        isinstance(success, Distribution) or success < 1
+    ):
+        return [RAISE_OUTCOME]
+    return []
 
 
 def value_of(

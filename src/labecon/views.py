@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from labecon import finance
 from labecon.engine.inputs import Inputs
 from labecon.ledger import CHANNEL_ITEMS, UNATTRIBUTED_COSTS, Ledger
-from labecon.sampler import Draws
+from labecon.sampler import EVENT_PREFIX, Draws
 from labecon.scenario.schema import Scenario
 
 Array = NDArray[np.float64]
@@ -126,6 +126,7 @@ METRICS = (
     "breakeven_month",
     "cash_breakeven_month",
     "capital_need_usd",
+    "capital_to_breakeven_usd",
     "insolvent",
     "insolvency_month",
     "equity_raised_usd",
@@ -378,15 +379,29 @@ def first_month_positive_ttm(monthly: Array) -> Array:
     return np.where(positive.any(axis=1), positive.argmax(axis=1) + 11.0, np.nan)
 
 
+def capital_until(flow: Array, month: Array) -> Array:
+    """Peak cumulative burn up to and including ``month`` [USD]; NaN where it never comes.
+
+    The capital a lab must raise before it breaks even (DESIGN §1, question 8).
+    """
+    columns = np.arange(flow.shape[1])[None, :]
+    until = np.where(np.isnan(month), -1, month)[:, None]
+    cumulative = np.where(columns <= until, np.cumsum(flow, axis=1), np.inf)
+    need = -np.minimum(cumulative.min(axis=1), 0.0)
+    return np.where(np.isnan(month), np.nan, need)
+
+
 def metrics(views: dict[str, dict[str, Array]], ledger: Ledger) -> dict[str, Array]:
     """Per-sample metrics (DESIGN §5): breakeven, capital need, insolvency, raises."""
     expensed = views["expensed"]["operating_income"]
     cash_view = views["cash"]
     flow = cash_view["operating_cash_flow"]
+    breakeven = first_month_positive_ttm(expensed)
     return {
-        "breakeven_month": first_month_positive_ttm(expensed),
+        "breakeven_month": breakeven,
         "cash_breakeven_month": first_month_positive_ttm(flow),
         "capital_need_usd": -np.minimum(np.cumsum(flow, axis=1).min(axis=1), 0.0),
+        "capital_to_breakeven_usd": capital_until(flow, breakeven),
         "insolvent": ledger.cash.insolvent[:, -1].astype(np.float64),
         "insolvency_month": ledger.cash.insolvency_month,
         "equity_raised_usd": cash_view["equity_raised"].sum(axis=1),
@@ -404,6 +419,6 @@ def sample_views(ledger: Ledger, scenario: Scenario, draws: Draws) -> SampleView
         statements=views,
         generations=generations(ledger, scenario, draws),
         metrics=metrics(views, ledger),
-        inputs=dict(draws),
+        inputs={k: v for k, v in draws.items() if not k.startswith(EVENT_PREFIX)},
         revenue_by_generation_sum=revenue.sum(axis=0),
     )

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from labecon.engine.inputs import Array, Inputs
+from labecon.sampler import RAISE_OUTCOME
 
 MONTHS_PER_YEAR = 12.0
 
@@ -53,6 +54,8 @@ def cash_path(inputs: Inputs, operating_cash_flow: Array, revenue: Array) -> Cas
     largest = np.nan_to_num(inputs["capital.funding.max_raise"], nan=np.inf)
     appetite = most / np.maximum(1 - most, 1e-12)
     trailing = np.cumsum(operating_cash_flow, axis=1)
+    outcome = inputs.event(RAISE_OUTCOME)
+    success = inputs["capital.funding.raise_success_probability"]
     for t in range(months):
         balance = balance + operating_cash_flow[:, t]
         if funding.policy == "unlimited":
@@ -63,6 +66,9 @@ def cash_path(inputs: Inputs, operating_cash_flow: Array, revenue: Array) -> Cas
             burn = np.maximum(-flow / (t - lo + 1), 0.0)
             pre_money = np.maximum(revenue[:, t] * MONTHS_PER_YEAR * multiple, floor)
             wants = ~broke & (burn > 0) & (balance < trigger * burn) & (pre_money > 0)
+            if outcome is not None:
+                # Seed 004: "only about ~another round of capital left": rounds can fail.
+                wants &= outcome[:, t] < success
             amount = np.where(wants, size * burn + np.maximum(-balance, 0.0), 0.0)
             sellable = np.where(most < 1, appetite * pre_money, np.inf)
             amount = np.minimum(np.minimum(amount, sellable), largest)

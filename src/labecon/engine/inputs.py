@@ -35,6 +35,10 @@ class Inputs:
             node = node[int(part)] if isinstance(node, list) else getattr(node, part)
         return node  # type: ignore[return-value]
 
+    def event(self, name: str) -> Array | None:
+        """A per-sample, per-month random stream (samples, months), if the sampler drew one."""
+        return self.draws.get(name)
+
     def subset(self, rows: NDArray[np.intp]) -> Inputs:
         """The same inputs restricted to some samples (rows of the chunk)."""
         return Inputs(self.scenario, {k: v[rows] for k, v in self.draws.items()}, len(rows))

@@ -407,6 +407,16 @@ class Funding(Section):
             le=1,
         ),
     ] = 1.0
+    raise_success_probability: Annotated[
+        Param,
+        P(
+            Rate,
+            "Chance that a round the runway rule calls for closes in a given month [fraction]; "
+            "a failed round is tried again the next month while the trigger holds.",
+            ge=0,
+            le=1,
+        ),
+    ] = 1.0
     max_raise: (
         Annotated[
             Param, P(Money, "Largest amount one round can raise [USD]; none when omitted.", gt=0)
