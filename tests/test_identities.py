@@ -325,7 +325,10 @@ def test_insolvent_labs_start_no_new_generation(
 @PROPERTY
 @given(
     data=scenarios(
-        revenue=st.builds(lambda part: {"mode": "top_down", "top_down": part}, top_down_section())
+        revenue=st.builds(lambda part: {"mode": "top_down", "top_down": part}, top_down_section()),
+        # A hard compute cap loses revenue on purpose (tests/test_compute.py); here every
+        # model must be able to serve its demand.
+        compute=st.sampled_from([{"capacity": "unconstrained"}, {"capacity": "rent"}]),
     ),
     samples=SAMPLES,
     seed=SEEDS,
