@@ -36,11 +36,13 @@ REVENUE_CHANNELS = (
     "revenue_consumer",
     "revenue_enterprise",
     "revenue_licensing",
+    "revenue_internal",  # the lab's own venture (internal deployment)
 )
 #: Channel items over the window, arrays (samples, months).
 CHANNEL_ITEMS = (
     *REVENUE_CHANNELS,
     "cloud_fee",  # API revenue kept by cloud partners, never booked [USD/month]
+    "forgone_api_revenue",  # what GW diverted to the venture would have earned serving
     "subscribers",  # consumer subscribers, all tiers [people]
     "enterprise_contracts",  # active enterprise contracts [contracts]
 )

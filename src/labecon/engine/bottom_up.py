@@ -71,7 +71,10 @@ def bottom_up(
         )
         # What the lab books on tokens the clouds serve does not depend on its own compute.
         fixed = api_revenue * (share * on_cloud * (1 - take))[:, None, None]
-    fixed_by_channel = {"revenue_api": fixed.sum(axis=2)}
+        fee_fixed = api_revenue * (share * on_cloud * take)[:, None, None]
+    else:
+        fee_fixed = zeros
+    fixed_by_channel = {"revenue_api": fixed.sum(axis=2), "cloud_fee": fee_fixed.sum(axis=2)}
 
     by_channel = {
         "revenue_api": lab_revenue.sum(axis=2),

@@ -8,10 +8,21 @@ passes agree up to the month of insolvency, so the second changes nothing before
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
-from labecon.engine import capital, compute, inference, lifecycle, opex, revenue
+from labecon.engine import (
+    capital,
+    channels,
+    compute,
+    inference,
+    internal,
+    lifecycle,
+    opex,
+    revenue,
+)
 from labecon.engine.bottom_up import BottomUp, bottom_up
 from labecon.engine.generations import Schedule, schedule
 from labecon.engine.inputs import Array, Inputs
@@ -77,8 +88,58 @@ def _take(plan: Schedule, rows: NDArray[np.intp]) -> Schedule:
     return Schedule(**{k: v[rows] for k, v in vars(plan).items()})
 
 
+@dataclass(frozen=True)
+class Venture:
+    """Internal venture flows: revenue and GW by generation, API revenue forgone."""
+
+    revenue: Array  # (samples, grid months, G) [USD/month]
+    gw: Array  # (samples, grid months, G) [GW]
+    forgone: Array  # (samples, grid months) [USD/month]
+
+
+def _internal_venture(
+    inputs: Inputs,
+    months: NDArray[np.int64],
+    shares: Array,
+    revenue_so_far: Array,
+    gw_so_far: Array,
+) -> Venture:
+    """The venture's revenue and compute, attributed to the models on sale by traffic share.
+
+    Its GW are taken from serving: the API revenue they would have earned at the current
+    models' average revenue per GW is shown beside it as ``forgone_api_revenue``.
+    """
+    v = "strategies.internal."
+    firms = internal.firms_sharing(
+        inputs[v + "firms_at_start"], inputs[v + "new_firms_per_year"], months
+    )
+    revenue_total = internal.venture_revenue(
+        inputs[v + "edge_per_year"],
+        inputs[v + "edge_growth_per_year"],
+        firms,
+        months,
+        np.rint(inputs[v + "start_month"]),
+    )
+    start = np.rint(inputs[v + "start_month"])[:, None]
+    gw_total = np.where(months[None, :] >= start, inputs[v + "gw"][:, None], 0.0)
+    gw = channels.attribute(gw_total, shares)
+    serving_gw = gw_so_far.sum(axis=2)
+    per_gw = np.divide(  # [USD/month per GW]
+        revenue_so_far.sum(axis=2), serving_gw, out=np.zeros_like(serving_gw), where=serving_gw > 0
+    )
+    return Venture(
+        revenue=channels.attribute(revenue_total, shares),
+        gw=gw,
+        forgone=gw.sum(axis=2) * per_gw,
+    )
+
+
 def channel_totals(
-    flows: BottomUp | None, window: slice, revenue: Array, served: Array | None
+    flows: BottomUp | None,
+    window: slice,
+    revenue: Array,
+    served: Array | None,
+    venture: Venture | None = None,
 ) -> dict[str, Array]:
     """Company revenue by channel, the clouds' cut and customer counts over the window.
 
@@ -87,12 +148,16 @@ def channel_totals(
     none of the lab's compute and loses the unserved share of the rest, as its generations do.
     """
     out = dict.fromkeys(CHANNEL_ITEMS, np.zeros_like(revenue))
+    if venture is not None:
+        out["revenue_internal"] = venture.revenue[:, window, :].sum(axis=2)
+        out["forgone_api_revenue"] = venture.forgone[:, window]
     if flows is None:
-        out["revenue_top_down"] = revenue
+        out["revenue_top_down"] = revenue - out["revenue_internal"]
         return out
     out.update({name: values[:, window] for name, values in flows.by_channel.items()})
     if served is not None:
-        for name in REVENUE_CHANNELS:
+        # The clouds' cut shrinks with the tokens sold through them that the lab serves.
+        for name in (*REVENUE_CHANNELS, "cloud_fee"):
             fixed = flows.fixed_by_channel.get(name)
             kept = 0.0 if fixed is None else fixed[:, window]
             out[name] = kept + (out[name] - kept) * served
@@ -158,6 +223,12 @@ def _simulate(
         gen_gw = inference.serving_gw(inputs, plan, months, gen_tokens)
         gen_gw = gen_gw * inference.routing_factor(inputs)[:, None, None]
         gen_inference = gen_gw * price[:, None, None]
+    venture = None
+    if scenario.strategies.internal is not None:
+        venture = _internal_venture(inputs, months, shares, gen_revenue, gen_gw)
+        gen_revenue = gen_revenue + venture.revenue
+        gen_gw = gen_gw + venture.gw
+        gen_inference = gen_inference + venture.gw * price[:, None, None]
     gen_training = training_spend(plan, months, cancelled)
     window_training = gen_training[:, window, :].sum(axis=2)
     gw_training = inference.training_gw(inputs, window_training)
@@ -183,7 +254,7 @@ def _simulate(
 
     company_revenue = gen_revenue[:, window, :].sum(axis=2)
     channel_items = channel_totals(
-        flows, window, company_revenue, use.served_share if mode == "hard" else None
+        flows, window, company_revenue, use.served_share if mode == "hard" else None, venture
     )
     window_months = months[window]
     company = {
@@ -208,6 +279,7 @@ def _simulate(
         ),
         **channel_items,
     }
+
     unattributed = sum(company[item] for item in UNATTRIBUTED_COSTS)
     operating_cash_flow = (
         company_revenue - gen_inference[:, window, :].sum(axis=2) - window_training - unattributed

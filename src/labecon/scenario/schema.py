@@ -154,11 +154,41 @@ class Routing(Section):
     ] = 0.0
 
 
+class Internal(Section):
+    """Strategy: deploy the model internally, in a venture of the lab's own (seed 004)."""
+
+    gw: Annotated[Param, P(Number, "Compute diverted from serving to the venture [GW].", ge=0)] = (
+        0.0
+    )
+    start_month: Annotated[
+        Param, P(Months, "Month the venture starts [month from the scenario start].", ge=0)
+    ] = 0.0
+    edge_per_year: Annotated[
+        Param,
+        P(
+            Money,
+            "E: value of the edge a year to a firm that alone holds the capability [USD/year].",
+            ge=0,
+        ),
+    ] = 0.0
+    edge_growth_per_year: Annotated[
+        Param, P(Rate, "Growth of the edge pool E [1/year].", gt=-1)
+    ] = 0.0
+    firms_at_start: Annotated[
+        Param, P(Number, "n(0): firms holding the same capability at the start [firms].", ge=1)
+    ] = 1.0
+    new_firms_per_year: Annotated[
+        Param,
+        P(Number, "Rivals and open models that catch up each year [firms/year].", ge=0),
+    ] = 0.0
+
+
 class Strategies(Section):
     """The strategies of the essays; each is off unless its section is given."""
 
     reuse: Reuse | None = None
     routing: Routing | None = None
+    internal: Internal | None = None
 
 
 class Lifecycle(Section):
