@@ -19,7 +19,13 @@ from labecon.engine.generations import Schedule
 Array = NDArray[np.float64]
 
 #: Per-generation items, arrays (samples, grid months, G) [USD/month].
-GENERATION_ITEMS = ("revenue", "inference_cost", "training_cost")
+GENERATION_ITEMS = (
+    "revenue",
+    "inference_cost",
+    "training_cost",
+    "financier_paid",  # training paid by financiers
+    "revenue_share",  # revenue paid to financiers
+)
 #: Company costs not attributed to a generation [USD/month]; generations' profits minus
 #: these equal the expensed operating income.
 UNATTRIBUTED_COSTS = (
@@ -46,6 +52,12 @@ CHANNEL_ITEMS = (
     "subscribers",  # consumer subscribers, all tiers [people]
     "enterprise_contracts",  # active enterprise contracts [contracts]
 )
+#: Financing items over the window [USD/month].
+FINANCING_ITEMS = (
+    "financier_funding",  # training paid by financiers (cash in)
+    "revenue_share_cost",  # revenue shares paid to financiers (cash out, below operating income)
+    "compute_credits",  # training paid in kind by compute credits, for equity
+)
 #: Company items over the window, arrays (samples, months).
 COMPANY_ITEMS = (
     *UNATTRIBUTED_COSTS,
@@ -57,6 +69,7 @@ COMPANY_ITEMS = (
     "gw_rented",  # capacity rented above owned [GW]
     "gw_revenue_buys",  # GW the month's revenue would pay for at the price of compute [GW]
     *CHANNEL_ITEMS,
+    *FINANCING_ITEMS,
 )
 
 

@@ -46,6 +46,8 @@ VIEWS: dict[str, dict[str, Aggregate]] = {
         "idle_compute_cost": Aggregate.FLOW,
         "compute_premium_cost": Aggregate.FLOW,
         "operating_income": Aggregate.FLOW,
+        "revenue_share_cost": Aggregate.FLOW,
+        "net_income": Aggregate.FLOW,
     },
     "capitalised": {
         "revenue": Aggregate.FLOW,
@@ -64,6 +66,9 @@ VIEWS: dict[str, dict[str, Aggregate]] = {
     "cash": {
         "operating_cash_flow": Aggregate.FLOW,
         "equity_raised": Aggregate.FLOW,
+        "financier_funding": Aggregate.FLOW,
+        "compute_credits": Aggregate.FLOW,
+        "financing_cash_flow": Aggregate.FLOW,
         "net_cash_flow": Aggregate.FLOW,
         "cash": Aggregate.STOCK,
         "ownership": Aggregate.STOCK,
@@ -122,6 +127,9 @@ GENERATION_COLUMNS = (
     "irr_per_year",
     "recovery_required_monthly_usd",
     "recovery_months",
+    "financier_funding_usd",
+    "revenue_share_paid_usd",
+    "lab_profit_usd",
 )
 
 METRICS = (
@@ -168,6 +176,11 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
     balance = opening[:, None] + np.cumsum(training - amort, axis=1)
 
     cash = ledger.cash
+    shares_paid = ledger.company["revenue_share_cost"]
+    operating_cash = expensed_income - shares_paid
+    financing_in = (
+        cash.equity_raised + ledger.company["financier_funding"] + ledger.company["compute_credits"]
+    )
     views = {
         "expensed": {
             "revenue": revenue,
@@ -176,6 +189,8 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
             "training_cost": training,
             **other,
             "operating_income": expensed_income,
+            "revenue_share_cost": shares_paid,
+            "net_income": expensed_income - shares_paid,
         },
         "capitalised": {
             "revenue": revenue,
@@ -188,9 +203,12 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
             "unamortised_training": balance,
         },
         "cash": {
-            "operating_cash_flow": expensed_income,
+            "operating_cash_flow": operating_cash,
             "equity_raised": cash.equity_raised,
-            "net_cash_flow": expensed_income + cash.equity_raised,
+            "financier_funding": ledger.company["financier_funding"],
+            "compute_credits": ledger.company["compute_credits"],
+            "financing_cash_flow": financing_in,
+            "net_cash_flow": operating_cash + financing_in,
             "cash": cash.cash,
             "ownership": cash.ownership,
             "insolvent": cash.insolvent.astype(np.float64),
@@ -319,6 +337,8 @@ def generations(ledger: Ledger, scenario: Scenario, draws: Draws) -> dict[str, A
     training_total = training.sum(axis=1)
     revenue_total = revenue.sum(axis=1)
     inference_total = inference.sum(axis=1)
+    funded = ledger.by_generation["financier_paid"].sum(axis=1)
+    shared = ledger.by_generation["revenue_share"].sum(axis=1)
     inputs = Inputs(scenario, draws, ledger.samples)
     rate = inputs["analysis.discount_rate_per_year"]
     recovery = inputs["analysis.recovery_months"]
@@ -345,6 +365,10 @@ def generations(ledger: Ledger, scenario: Scenario, draws: Draws) -> dict[str, A
         "npv_usd": finance.present_value(profit_window, rate),
         "irr_per_year": finance.irr_per_year(profit_window),
         "recovery_required_monthly_usd": training_total / recovery[:, None],
+        "financier_funding_usd": funded,
+        "revenue_share_paid_usd": shared,
+        # The lab's own result on the model: profit, plus training others paid, less shares.
+        "lab_profit_usd": revenue_total - inference_total - training_total + funded - shared,
         "recovery_months": finance.months_to_reach(
             finance.windows(revenue, release_col, life), training_total
         ),

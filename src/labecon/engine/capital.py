@@ -33,8 +33,19 @@ class CashPath:
     insolvency_month: Array  # first insolvent month, NaN when never; shape (samples,)
 
 
-def cash_path(inputs: Inputs, operating_cash_flow: Array, revenue: Array) -> CashPath:
-    """Run the cash balance month by month, vectorised over samples."""
+def cash_path(
+    inputs: Inputs,
+    operating_cash_flow: Array,
+    revenue: Array,
+    other_financing: Array | None = None,
+    equity_in_kind: Array | None = None,
+) -> CashPath:
+    """Run the cash balance month by month, vectorised over samples.
+
+    ``other_financing`` is cash in from financiers [USD/month]; ``equity_in_kind`` is
+    training paid with compute credits [USD/month], cash-neutral (it pays an expense already
+    in the operating cash flow) but diluting at the month's pre-money valuation.
+    """
     funding = inputs.scenario.capital.funding
     n, months = operating_cash_flow.shape
     cash = np.empty((n, months))
@@ -56,8 +67,16 @@ def cash_path(inputs: Inputs, operating_cash_flow: Array, revenue: Array) -> Cas
     trailing = np.cumsum(operating_cash_flow, axis=1)
     outcome = inputs.event(RAISE_OUTCOME)
     success = inputs["capital.funding.raise_success_probability"]
+    extra = np.zeros((n, months)) if other_financing is None else other_financing
+    in_kind = np.zeros((n, months)) if equity_in_kind is None else equity_in_kind
     for t in range(months):
-        balance = balance + operating_cash_flow[:, t]
+        balance = balance + operating_cash_flow[:, t] + extra[:, t] + in_kind[:, t]
+        if in_kind[:, t].any():
+            valued = np.maximum(revenue[:, t] * MONTHS_PER_YEAR * multiple, floor)
+            issued = in_kind[:, t]
+            held = held * (
+                1 - np.divide(issued, valued + issued, out=np.zeros(n), where=issued > 0)
+            )
         if funding.policy == "unlimited":
             amount = np.maximum(-balance, 0.0)
         elif funding.policy == "runway":

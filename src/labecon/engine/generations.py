@@ -77,13 +77,22 @@ def capability(gain: Array, stall_after: Array, count: int) -> Array:
     return gain[:, None] ** np.minimum(g[None, :], stall[:, None])
 
 
-def schedule(inputs: Inputs, count: int) -> Schedule:
-    """Build the schedule of ``count`` generations for every sample of the chunk."""
+def schedule(inputs: Inputs, count: int, *, open_release: bool = True) -> Schedule:
+    """Build the schedule of ``count`` generations for every sample of the chunk.
+
+    With ``open_release=False`` an end-of-life open release is ignored: the natural life,
+    over which a top-down revenue multiple is earned.
+    """
     gen = inputs.scenario.generations
     n = inputs.count
     cadence = whole_months(inputs["generations.cadence_months"])
     duration = whole_months(inputs["generations.training_months"])
     lifetime = whole_months(inputs["lifecycle.lifetime_months"])
+    if open_release and inputs.scenario.strategies.open_source_eol is not None:
+        # Seed 000: "always open-source their models after it passes a commercially-defined
+        # EOL (e.g. 2-3 years)": the open release ends the commercial life.
+        eol = whole_months(inputs["strategies.open_source_eol.after_months"])
+        lifetime = np.minimum(lifetime, eol)
     start = gen.first_training_start_month + cadence[:, None] * np.arange(count)[None, :]
     release = start + duration[:, None]
     stall = inputs["generations.capability_stall_after"]

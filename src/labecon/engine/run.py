@@ -17,6 +17,7 @@ from labecon.engine import (
     capital,
     channels,
     compute,
+    financing,
     inference,
     internal,
     lifecycle,
@@ -40,6 +41,10 @@ def simulate_chunk(scenario: Scenario, draws: Draws, count: int) -> Ledger:
     if _top_down(scenario):
         planned = _planned_shares(inputs, plan)
         life_weight = planned.sum(axis=1)
+        if scenario.strategies.open_source_eol is not None:
+            # The multiple is earned over the natural life; an open release cuts it short.
+            natural = schedule(inputs, scenario.generation_count, open_release=False)
+            life_weight = _planned_shares(inputs, natural).sum(axis=1)
         planned = planned[:, : len(_grid(scenario)), :]
     ledger = _simulate(inputs, plan, none_cancelled, life_weight, planned)
     stop = ledger.cash.insolvency_month
@@ -86,6 +91,46 @@ def _planned_shares(inputs: Inputs, plan: Schedule) -> Array:
 
 def _take(plan: Schedule, rows: NDArray[np.intp]) -> Schedule:
     return Schedule(**{k: v[rows] for k, v in vars(plan).items()})
+
+
+@dataclass(frozen=True)
+class Financed:
+    """Financing of training by generation (samples, grid months, G) [USD/month]."""
+
+    paid: Array  # by financiers into the lab
+    received: Array  # by financiers out of the generation's revenue
+    credits: Array  # training paid in kind with compute credits
+
+
+def _financing(inputs: Inputs, training: Array, revenue: Array) -> Financed:
+    """Financier flows and compute credits of the strategies a scenario turns on."""
+    strategies = inputs.scenario.strategies
+    zeros = np.zeros_like(training)
+    paid = received = credits = zeros
+    if strategies.training_finance is not None:
+        t = "strategies.training_finance."
+        cap = inputs[t + "cap_multiple"]
+        if strategies.open_source_eol is not None and inputs.given(
+            "strategies.open_source_eol.financier_cap_multiple"
+        ):
+            # The open-release guarantee is what lets financiers accept a lower cap.
+            cap = inputs["strategies.open_source_eol.financier_cap_multiple"]
+        flows = financing.financier(
+            training,
+            revenue,
+            inputs[t + "share_of_training"],
+            inputs[t + "revenue_share"],
+            cap,
+            strategies.training_finance.from_generation,
+        )
+        paid, received = flows.paid, flows.received
+    if strategies.compute_credits is not None:
+        credits = financing.compute_credits(
+            training,
+            inputs["strategies.compute_credits.share_of_training"],
+            strategies.compute_credits.from_generation,
+        )
+    return Financed(paid, received, credits)
 
 
 @dataclass(frozen=True)
@@ -252,6 +297,7 @@ def _simulate(
         for flow in (gen_inference, gen_tokens):
             flow[:, window, :] *= served
 
+    financed = _financing(inputs, gen_training, gen_revenue)
     company_revenue = gen_revenue[:, window, :].sum(axis=2)
     channel_items = channel_totals(
         flows, window, company_revenue, use.served_share if mode == "hard" else None, venture
@@ -280,9 +326,16 @@ def _simulate(
         **channel_items,
     }
 
+    company["financier_funding"] = financed.paid[:, window, :].sum(axis=2)
+    company["revenue_share_cost"] = financed.received[:, window, :].sum(axis=2)
+    company["compute_credits"] = financed.credits[:, window, :].sum(axis=2)
     unattributed = sum(company[item] for item in UNATTRIBUTED_COSTS)
     operating_cash_flow = (
-        company_revenue - gen_inference[:, window, :].sum(axis=2) - window_training - unattributed
+        company_revenue
+        - gen_inference[:, window, :].sum(axis=2)
+        - window_training
+        - unattributed
+        - company["revenue_share_cost"]
     )
     return Ledger(
         first_month=first,
@@ -293,7 +346,15 @@ def _simulate(
             "revenue": gen_revenue,
             "inference_cost": gen_inference,
             "training_cost": gen_training,
+            "financier_paid": financed.paid,
+            "revenue_share": financed.received,
         },
         company=company,
-        cash=capital.cash_path(inputs, operating_cash_flow, company_revenue),
+        cash=capital.cash_path(
+            inputs,
+            operating_cash_flow,
+            company_revenue,
+            company["financier_funding"],
+            company["compute_credits"],
+        ),
     )

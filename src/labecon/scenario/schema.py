@@ -183,9 +183,66 @@ class Internal(Section):
     ] = 0.0
 
 
+class TrainingFinance(Section):
+    """Strategy: a financier pays part of each training run for a share of its revenue."""
+
+    from_generation: int = Field(
+        1, ge=0, description="k: the first generation financed (0 = the first one)."
+    )
+    share_of_training: Annotated[
+        Param, P(Rate, "f: share of each financed run's training spend paid.", ge=0, le=1)
+    ] = 0.0
+    revenue_share: Annotated[
+        Param,
+        P(Rate, "sigma: share of the generation's revenue the financier receives.", ge=0, le=1),
+    ] = 0.0
+    cap_multiple: Annotated[
+        Param,
+        P(Number, "Receipts stop at this multiple of what the financier paid [x].", ge=1),
+    ] = 2.0
+
+
+class ComputeCredits(Section):
+    """Strategy: a compute provider pays part of training in kind, for equity."""
+
+    from_generation: int = Field(
+        0, ge=0, description="The first generation whose training credits pay for."
+    )
+    share_of_training: Annotated[
+        Param, P(Rate, "Share of training spend paid with credits [fraction].", ge=0, le=1)
+    ] = 0.0
+
+
+class OpenSourceEol(Section):
+    """Strategy: release each generation openly at a commercial end of life (seed 000)."""
+
+    after_months: Annotated[
+        Param,
+        P(
+            Months,
+            "Commercial life before the open release; its revenue then stops [months].",
+            gt=0,
+        ),
+    ] = 24.0
+    financier_cap_multiple: (
+        Annotated[
+            Param,
+            P(
+                Number,
+                "The cap financiers accept with this guarantee [x]; none (unchanged) when omitted.",
+                ge=1,
+            ),
+        ]
+        | None
+    ) = None
+
+
 class Strategies(Section):
     """The strategies of the essays; each is off unless its section is given."""
 
+    training_finance: TrainingFinance | None = None
+    compute_credits: ComputeCredits | None = None
+    open_source_eol: OpenSourceEol | None = None
     reuse: Reuse | None = None
     routing: Routing | None = None
     internal: Internal | None = None
@@ -551,6 +608,22 @@ class Scenario(Section):
                     "is required when generations.cadence_months is uncertain",
                 )
             )
+        count = (
+            None
+            if isinstance(self.generations.cadence_months, Distribution)
+            and (self.generations.count is None)
+            else self.generation_count
+        )
+        for name in ("training_finance", "compute_credits"):
+            section = getattr(self.strategies, name)
+            if section is not None and count is not None and section.from_generation >= count:
+                problems.append(
+                    (
+                        f"strategies.{name}.from_generation",
+                        f"generation {section.from_generation} does not exist; accepted: 0 to "
+                        f"{count - 1} (the scenario has {count} generations)",
+                    )
+                )
         if problems:
             raise CrossFieldError(problems)
         return self
