@@ -5,7 +5,11 @@ by section; each section has its own strategy (:func:`generations_section`,
 :func:`lifecycle_section`, :func:`revenue_section`, :func:`inference_section`,
 :func:`costs_section`, :func:`capital_section`, :func:`analysis_section`), and
 :func:`scenarios` accepts a replacement for any of them, so later features add a section
-strategy here and pass it in (or extend the default one) without touching the others.
+strategy here and pass it in (or extend the default one) without touching the others. The
+revenue section draws the bottom-up channels the same way, one sub-strategy each
+(:func:`consumer_section` with :func:`tier_section`, :func:`enterprise_section`,
+:func:`cloud_partners_section`, :func:`licensing_section`, and :func:`elasticity_section`
+inside :func:`api_section`).
 
 Every numeric field is drawn by :func:`quantity`: either a constant (a float, or a string
 such as ``"$2.5B"``, ``"800M"``, ``"30%"``) or a distribution in one of the schema's forms
@@ -15,8 +19,10 @@ such as ``"$2.5B"``, ``"800M"``, ``"30%"``) or a distribution in one of the sche
 (distributions whose support would leave them are truncated with ``min``/``max``).
 
 Magnitudes are those of real labs ($1M-$10B training runs, $0-$50B of cash, 1e5-1e9 Mtok a
-month), so that in some examples labs run out of cash (insolvency and cancelled
-generations), raise equity under the runway policy, or are covered by the unlimited policy.
+month; 1e5-5e7 subscribers at $5-$300 a month, 10-5000 enterprise contracts at $50k-$5M a
+year, up to $2B a year of licensing), so that in some examples labs run out of cash
+(insolvency and cancelled generations), raise equity under the runway policy, or are
+covered by the unlimited policy.
 """
 
 from __future__ import annotations
@@ -135,17 +141,19 @@ def quantity(
     kind: str = "number",
     log: bool = False,
     ceiling: float | None = None,
+    floor: float | None = None,
     uncertain: bool = True,
 ) -> Any:
     """A constant or a distribution for a field whose realistic range is [low, high].
 
     ``low``/``high`` lie within the field's hard bounds; ``ceiling`` is the field's upper
     hard bound (``le``), if any, so unbounded families get a ``max`` there. Hard lower
-    bounds are ``>= 0`` or ``> -1`` in the schema; families whose support reaches below
-    ``low`` (normal) are truncated at ``low``, lognormals need ``low >= 0``.
+    bounds are ``>= 0`` or ``> -1`` in the schema, or ``floor`` when it is above 0 (e.g. a
+    multiplier ``>= 1``); families whose support reaches below ``low`` (normal) are
+    truncated at ``low``, lognormals need ``low >= 0`` and no ``floor``.
     """
     families = list(FAMILY_NAMES) if uncertain else ["constant"]
-    if low < 0:  # lognormal families have support (0, inf): not for signed fields
+    if low < 0 or floor is not None:  # lognormals have support (0, inf): below such bounds
         families = [f for f in families if f not in ("shorthand", "lognormal")]
     if ceiling is not None:
         families = [f for f in families if f != "shorthand"]  # cannot be truncated
@@ -305,19 +313,117 @@ def api_section(draw: Draw) -> dict[str, Any]:
             "open_source_lag_months": months(0, 24),
             "open_source_price_cut": rate(0.0, 1.0, ceiling=1.0),
             "open_source_share_loss": rate(0.0, 1.0, ceiling=1.0),
+            "elasticity": elasticity_section(),
         },
     )
 
 
 @st.composite
+def elasticity_section(draw: Draw) -> dict[str, Any]:
+    """Price elasticity of API demand: off (0) to Jevons (> 1), with or without a reference."""
+    return section(
+        draw,
+        {
+            "price_elasticity": number(0.0, 1.5),
+            "reference_price_per_mtok": money(0.5, 30.0),
+        },
+    )
+
+
+TIER_NAMES = ("free", "plus", "pro", "team", "max")
+
+
+@st.composite
+def tier_section(draw: Draw, name: str) -> dict[str, Any]:
+    """One consumer tier named ``name``: price (required), subscribers, adds, churn, usage."""
+    out = {"name": name, "price_per_month": draw(money(5.0, 300.0))}
+    out.update(
+        section(
+            draw,
+            {
+                "subscribers": number(1e5, 5e7, log=True),
+                "new_subscribers_per_month": number(0.0, 2e6),
+                "new_subscriber_growth_per_year": rate(-0.5, 2.0),
+                "churn_per_month": rate(0.0, 0.15, ceiling=1.0),
+                "tokens_per_subscriber_per_month": number(0.1, 50.0, log=True),
+                "token_growth_per_year": rate(-0.3, 2.0),
+            },
+        )
+    )
+    return out
+
+
+@st.composite
+def consumer_section(draw: Draw) -> dict[str, Any]:
+    """Consumer subscriptions: one to three tiers with distinct names."""
+    names = draw(st.lists(st.sampled_from(TIER_NAMES), min_size=1, max_size=3, unique=True))
+    return {"tiers": [draw(tier_section(name)) for name in names]}
+
+
+@st.composite
+def enterprise_section(draw: Draw) -> dict[str, Any]:
+    """Enterprise contracts: stock, pipeline and sales cycle, churn (open-weight), ACV, usage."""
+    return section(
+        draw,
+        {
+            "contracts": number(10.0, 5000.0, log=True),
+            "new_contracts_per_month": number(0.0, 200.0),
+            "new_contract_growth_per_year": rate(-0.3, 2.0),
+            "sales_cycle_months": months(0, 12),
+            "churn_per_month": rate(0.0, 0.1, ceiling=1.0),
+            "open_source_churn_multiplier": number(1.0, 5.0, floor=1.0),
+            "contract_value_per_year": money(5e4, 5e6),
+            "contract_value_growth_per_year": rate(-0.2, 0.5),
+            "tokens_per_contract_per_month": number(10.0, 1e5, log=True),
+            "token_growth_per_year": rate(-0.3, 2.0),
+        },
+    )
+
+
+@st.composite
+def cloud_partners_section(draw: Draw) -> dict[str, Any]:
+    """API sold through clouds: the share sold, the clouds' take, the share they serve."""
+    return section(
+        draw,
+        {
+            "share_of_api": rate(0.0, 0.8, ceiling=1.0),
+            "take": rate(0.0, 0.8, ceiling=1.0),
+            "served_on_cloud_compute": rate(0.0, 1.0, ceiling=1.0),
+        },
+    )
+
+
+@st.composite
+def licensing_section(draw: Draw) -> dict[str, Any]:
+    """Licensing fees per year."""
+    return section(draw, {"fees_per_year": money(0.0, 2e9)})
+
+
+#: The optional channel sections of ``revenue`` and their strategies.
+CHANNELS: dict[str, Callable[[], st.SearchStrategy[dict[str, Any]]]] = {
+    "consumer": consumer_section,
+    "enterprise": enterprise_section,
+    "cloud_partners": cloud_partners_section,
+    "licensing": licensing_section,
+}
+
+
+@st.composite
 def revenue_section(draw: Draw) -> dict[str, Any]:
-    """Either revenue mode; the unused mode's section is sometimes present too."""
+    """Either revenue mode; the unused mode's section is sometimes present too.
+
+    Each channel section is present or not, independently (in top-down mode too, where the
+    engine ignores them).
+    """
     mode = draw(st.sampled_from(["top_down", "bottom_up"]))
     out: dict[str, Any] = {"mode": mode}
     if mode == "top_down" or draw(st.booleans()):
         out["top_down"] = draw(top_down_section())
     if mode == "bottom_up" or draw(st.booleans()):
         out["api"] = draw(api_section())
+    for name, strategy in CHANNELS.items():
+        if draw(st.booleans()):
+            out[name] = draw(strategy())
     return out
 
 
@@ -425,7 +531,7 @@ def is_distribution(value: Any) -> bool:
 
 
 def uncertain_paths(data: dict[str, Any], prefix: str = "") -> list[str]:
-    """Dotted names of the distributions in a scenario mapping."""
+    """Dotted names of the distributions in a scenario mapping (list items by index)."""
     out = []
     for key, value in data.items():
         if key == "correlations":
@@ -433,6 +539,10 @@ def uncertain_paths(data: dict[str, Any], prefix: str = "") -> list[str]:
         path = f"{prefix}{key}"
         if isinstance(value, dict) and not is_distribution_mapping(value):
             out.extend(uncertain_paths(value, path + "."))
+        elif isinstance(value, list):  # a list of sections: items are named by index
+            for index, entry in enumerate(value):
+                if isinstance(entry, dict) and not is_distribution_mapping(entry):
+                    out.extend(uncertain_paths(entry, f"{path}.{index}."))
         elif is_distribution(value):
             out.append(path)
     return out
