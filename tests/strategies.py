@@ -494,11 +494,55 @@ def funding_section(draw: Draw) -> dict[str, Any]:
             "max_dilution_per_round": rate(0.05, 1.0, ceiling=1.0),
             "max_raise": money(1e8, 1e11),
             "burn_window_months": st.integers(1, 12),
+            "raise_success_probability": rate(0.0, 1.0, ceiling=1.0),
         },
     )
     policy = draw(st.sampled_from(["none", "runway", "unlimited", OMIT]))  # OMIT: runway
     if policy is not OMIT:
         out["policy"] = policy
+    return out
+
+
+@st.composite
+def strategies_section(draw: Draw) -> dict[str, Any]:
+    """The essays' strategies, each present or not (from_generation 0 always exists)."""
+    options = {
+        "reuse": st.fixed_dictionaries({"saving": rate(0.0, 0.8, ceiling=1.0)}),
+        "routing": st.fixed_dictionaries(
+            {
+                "share": rate(0.0, 0.9, ceiling=1.0),
+                "size_factor": rate(0.0, 1.0, ceiling=1.0),
+                "price_discount": rate(0.0, 0.5, ceiling=1.0),
+            }
+        ),
+        "internal": st.fixed_dictionaries(
+            {
+                "gw": number(0.0, 0.5),
+                "start_month": months(0, 24),
+                "edge_per_year": money(0, 5e10),
+                "firms_at_start": number(1, 5, floor=1.0),
+                "new_firms_per_year": number(0, 4),
+            }
+        ),
+        "training_finance": st.fixed_dictionaries(
+            {
+                "from_generation": st.just(0),
+                "share_of_training": rate(0.0, 0.8, ceiling=1.0),
+                "revenue_share": rate(0.0, 0.6, ceiling=1.0),
+                "cap_multiple": number(1.0, 4.0, floor=1.0),
+            }
+        ),
+        "compute_credits": st.fixed_dictionaries(
+            {"from_generation": st.just(0), "share_of_training": rate(0.0, 0.5, ceiling=1.0)}
+        ),
+        "open_source_eol": st.fixed_dictionaries(
+            {"after_months": months(1, 36), "financier_cap_multiple": number(1.0, 3.0, floor=1.0)}
+        ),
+    }
+    out = {}
+    for name, strategy in options.items():
+        if draw(st.booleans()):
+            out[name] = draw(strategy)
     return out
 
 
@@ -583,6 +627,7 @@ def scenarios(
     costs: st.SearchStrategy[dict[str, Any]] | None = None,
     capital: st.SearchStrategy[dict[str, Any]] | None = None,
     analysis: st.SearchStrategy[dict[str, Any]] | None = None,
+    strategies: st.SearchStrategy[dict[str, Any]] | None = None,
     correlate: bool = True,
 ) -> dict[str, Any]:
     """A valid scenario mapping; pass a strategy to replace the default for a section."""
@@ -604,6 +649,7 @@ def scenarios(
         "costs": pick(costs, costs_section()),
         "capital": pick(capital, capital_section()),
         "analysis": pick(analysis, analysis_section()),
+        "strategies": pick(strategies, strategies_section()),
     }
     if correlate:
         data["correlations"] = draw(correlations_for(data))

@@ -95,3 +95,13 @@ def test_strategies_are_off_by_default():
     assert np.array_equal(
         a.statements["expensed"]["operating_income"], b.statements["expensed"]["operating_income"]
     )
+
+
+def test_reuse_saves_money_not_scale():
+    # A 50% saving on later runs leaves top-down revenue at 2x the model's full scale:
+    # generation 1 still earns $2B on a run that cost $500M (ROI 4x).
+    result = labecon.simulate(amodei(strategies={"reuse": {"saving": 0.5}}), samples=1)
+    gens = result.generations()
+    assert gens.loc[1, "training_cost_usd"] == pytest.approx(500 * M)
+    assert gens.loc[1, "lifetime_revenue_usd"] == pytest.approx(2 * B)
+    assert gens.loc[1, "roi_multiple"] == pytest.approx(4.0)

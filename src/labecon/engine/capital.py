@@ -44,7 +44,8 @@ def cash_path(
 
     ``other_financing`` is cash in from financiers [USD/month]; ``equity_in_kind`` is
     training paid with compute credits [USD/month], cash-neutral (it pays an expense already
-    in the operating cash flow) but diluting at the month's pre-money valuation.
+    in the operating cash flow) but diluting at the month's pre-money valuation (not at all
+    where that valuation is zero).
     """
     funding = inputs.scenario.capital.funding
     n, months = operating_cash_flow.shape
@@ -74,8 +75,13 @@ def cash_path(
         if in_kind[:, t].any():
             valued = np.maximum(revenue[:, t] * MONTHS_PER_YEAR * multiple, floor)
             issued = in_kind[:, t]
+            # Without a valuation (no revenue, no floor) the equity cannot be priced: the
+            # credits are recorded but dilute no one; set min_pre_money to price them.
             held = held * (
-                1 - np.divide(issued, valued + issued, out=np.zeros(n), where=issued > 0)
+                1
+                - np.divide(
+                    issued, valued + issued, out=np.zeros(n), where=(issued > 0) & (valued > 0)
+                )
             )
         if funding.policy == "unlimited":
             amount = np.maximum(-balance, 0.0)

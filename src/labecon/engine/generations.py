@@ -29,7 +29,8 @@ class Schedule:
     training_months: NDArray[np.int64]  # D [months], same for every generation of a sample
     release: NDArray[np.int64]  # r_g [month]
     retire: NDArray[np.int64]  # r_g + L [month], first month no longer sold
-    final_run_cost: Array  # C_g [USD]
+    final_run_cost: Array  # C_g [USD], what the run costs the lab
+    scale_cost: Array  # C_g before any reuse saving [USD]: the model's scale
     development_cost: Array  # C_g (1 + overhead) [USD]
     capability: Array  # q_g [relative to generation 0]
 
@@ -105,16 +106,19 @@ def schedule(inputs: Inputs, count: int, *, open_release: bool = True) -> Schedu
         # After the stall at K, generations K+1 .. K+patience bring no gain: then stop.
         np.floor(stall) + np.floor(patience),
     )
+    paid = cost
     if inputs.scenario.strategies.reuse is not None:
-        cost = reuse_saving(cost, inputs["strategies.reuse.saving"])
+        # Reuse saves money, not scale: the model is as large and capable as without it.
+        paid = reuse_saving(cost, inputs["strategies.reuse.saving"])
     overhead = inputs["generations.experiment_overhead"]
     return Schedule(
         training_start=start,
         training_months=np.broadcast_to(duration[:, None], (n, count)).copy(),
         release=release,
         retire=release + lifetime[:, None],
-        final_run_cost=cost,
-        development_cost=cost * (1.0 + overhead[:, None]),
+        final_run_cost=paid,
+        scale_cost=cost,
+        development_cost=paid * (1.0 + overhead[:, None]),
         capability=capability(
             inputs["generations.capability_gain"],
             inputs["generations.capability_stall_after"],

@@ -31,9 +31,9 @@ def serving_gw(
     throughput = inputs["inference.reference_mtok_per_gw_month"][:, None] * (
         1 + gain[:, None]
     ) ** months.astype(np.float64)
-    size = (
-        schedule.final_run_cost / inputs["inference.reference_training_cost"][:, None]
-    ) ** inputs["inference.size_exponent"][:, None]
+    size = (schedule.scale_cost / inputs["inference.reference_training_cost"][:, None]) ** inputs[
+        "inference.size_exponent"
+    ][:, None]
     return tokens_mtok / (throughput[:, :, None] / size[:, None, :])
 
 

@@ -243,9 +243,7 @@ def _simulate(
         )
     price = inference.cost_per_gw_month(inputs)  # [USD/GW-month]
     if life_weight is not None:
-        basis = revenue.revenue_basis(
-            plan.final_run_cost, inputs["generations.capability_stall_after"]
-        )
+        basis = revenue.revenue_basis(plan.scale_cost, inputs["generations.capability_stall_after"])
         gen_revenue = revenue.top_down_revenue(
             basis, inputs["revenue.top_down.revenue_multiple"], shares, life_weight
         )
