@@ -554,6 +554,25 @@ def capital_section(draw: Draw) -> dict[str, Any]:
     if cash is not OMIT:
         out["starting_cash"] = cash
     out["funding"] = draw(funding_section())
+    loans = st.fixed_dictionaries(
+        {
+            "month": months(0, 24),
+            "amount": money(0, 2e10),
+            "rate_per_year": rate(0.0, 0.2),
+            "term_months": months(1, 60),
+        }
+    )
+    out["debt"] = draw(st.lists(loans, max_size=2))
+    if draw(st.booleans()):
+        out["ipo"] = draw(
+            st.fixed_dictionaries(
+                {
+                    "month": months(0, 48),
+                    "amount": money(0, 5e10),
+                    "valuation_multiple": number(1, 50, log=True),
+                }
+            )
+        )
     return out
 
 

@@ -105,3 +105,49 @@ def test_capital_to_breakeven():
     }
     metrics = labecon.simulate(data, samples=1).metrics()
     assert metrics["capital_to_breakeven_usd"]["p50"] == pytest.approx(1.2 * B)
+
+
+def test_a_loan_pays_interest_monthly_and_is_repaid_at_term():
+    # $12B drawn in month 2 at 12.68%/yr (exactly 1% a month: 1.01^12 - 1), 6-month term:
+    # interest $120M in months 3..8, principal repaid in month 8.
+    data = {
+        "extends": "amodei",
+        "capital": {
+            "funding": {"policy": "unlimited"},
+            "debt": [
+                {"month": 2, "amount": "$12B", "rate_per_year": 1.01**12 - 1, "term_months": 6}
+            ],
+        },
+    }
+    result = labecon.simulate(data, samples=1)
+    expensed = result.monthly("expensed")
+    cash = result.monthly("cash")
+    interest = expensed["interest_cost"].to_numpy()
+    assert interest[:3] == pytest.approx([0, 0, 0])
+    assert interest[3:9] == pytest.approx(np.full(6, 120 * M))
+    assert interest[9:].sum() == 0
+    assert cash["debt_drawn"].to_numpy()[2] == pytest.approx(12 * B)
+    assert cash["debt_repaid"].to_numpy()[8] == pytest.approx(12 * B)
+    # Net income = operating income - interest (no revenue shares here).
+    assert (expensed["net_income"] - expensed["operating_income"]).to_numpy()[3] == pytest.approx(
+        -120 * M
+    )
+
+
+def test_an_ipo_is_a_priced_round_in_its_month():
+    # Amodei's lab in January 2025 (month 24): revenue $2B/12 a month = $2B ARR; at 25x the
+    # pre-money is $50B; selling $10B dilutes holders by 10 / 60.
+    data = {
+        "extends": "amodei",
+        "capital": {
+            "funding": {"policy": "none"},
+            "starting_cash": "$100B",
+            "ipo": {"month": 24, "amount": "$10B", "valuation_multiple": 25},
+        },
+    }
+    result = labecon.simulate(data, samples=1)
+    cash = result.monthly("cash")
+    assert cash["equity_raised"].to_numpy()[24] == pytest.approx(10 * B)
+    assert cash["equity_raised"].sum() == pytest.approx(10 * B)
+    assert cash["ownership"].to_numpy()[24] == pytest.approx(50 / 60)
+    assert result.rounds().iloc[0]["pre_money_usd"] == pytest.approx(50 * B)

@@ -57,6 +57,9 @@ FINANCING_ITEMS = (
     "financier_funding",  # training paid by financiers (cash in)
     "revenue_share_cost",  # revenue shares paid to financiers (cash out, below operating income)
     "compute_credits",  # training paid in kind by compute credits, for equity
+    "debt_drawn",  # loans drawn (cash in)
+    "debt_repaid",  # principal repaid (cash out)
+    "interest_cost",  # interest paid (below operating income)
 )
 #: Company items over the window, arrays (samples, months).
 COMPANY_ITEMS = (

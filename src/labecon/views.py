@@ -47,6 +47,7 @@ VIEWS: dict[str, dict[str, Aggregate]] = {
         "compute_premium_cost": Aggregate.FLOW,
         "operating_income": Aggregate.FLOW,
         "revenue_share_cost": Aggregate.FLOW,
+        "interest_cost": Aggregate.FLOW,
         "net_income": Aggregate.FLOW,
     },
     "capitalised": {
@@ -68,6 +69,8 @@ VIEWS: dict[str, dict[str, Aggregate]] = {
         "equity_raised": Aggregate.FLOW,
         "financier_funding": Aggregate.FLOW,
         "compute_credits": Aggregate.FLOW,
+        "debt_drawn": Aggregate.FLOW,
+        "debt_repaid": Aggregate.FLOW,
         "financing_cash_flow": Aggregate.FLOW,
         "net_cash_flow": Aggregate.FLOW,
         "cash": Aggregate.STOCK,
@@ -177,9 +180,16 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
 
     cash = ledger.cash
     shares_paid = ledger.company["revenue_share_cost"]
-    operating_cash = expensed_income - shares_paid
+    interest = ledger.company["interest_cost"]
+    # Net income and operating cash flow agree: training is expensed, interest is paid.
+    operating_cash = expensed_income - shares_paid - interest
+    company = ledger.company
     financing_in = (
-        cash.equity_raised + ledger.company["financier_funding"] + ledger.company["compute_credits"]
+        cash.equity_raised
+        + company["financier_funding"]
+        + company["compute_credits"]
+        + company["debt_drawn"]
+        - company["debt_repaid"]
     )
     views = {
         "expensed": {
@@ -190,7 +200,8 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
             **other,
             "operating_income": expensed_income,
             "revenue_share_cost": shares_paid,
-            "net_income": expensed_income - shares_paid,
+            "interest_cost": interest,
+            "net_income": operating_cash,
         },
         "capitalised": {
             "revenue": revenue,
@@ -207,6 +218,8 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
             "equity_raised": cash.equity_raised,
             "financier_funding": ledger.company["financier_funding"],
             "compute_credits": ledger.company["compute_credits"],
+            "debt_drawn": company["debt_drawn"],
+            "debt_repaid": company["debt_repaid"],
             "financing_cash_flow": financing_in,
             "net_cash_flow": operating_cash + financing_in,
             "cash": cash.cash,

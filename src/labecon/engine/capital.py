@@ -69,6 +69,11 @@ def cash_path(
     outcome = inputs.event(RAISE_OUTCOME)
     success = inputs["capital.funding.raise_success_probability"]
     extra = np.zeros((n, months)) if other_financing is None else other_financing
+    ipo_month = ipo_amount = ipo_multiple = None
+    if inputs.scenario.capital.ipo is not None:
+        ipo_month = np.rint(inputs["capital.ipo.month"])
+        ipo_amount = inputs["capital.ipo.amount"]
+        ipo_multiple = inputs["capital.ipo.valuation_multiple"]
     in_kind = np.zeros((n, months)) if equity_in_kind is None else equity_in_kind
     for t in range(months):
         balance = balance + operating_cash_flow[:, t] + extra[:, t] + in_kind[:, t]
@@ -101,6 +106,13 @@ def cash_path(
             held = held * (1 - dilution)
         else:
             amount = np.zeros(n)
+        if ipo_month is not None and ipo_amount is not None and ipo_multiple is not None:
+            # Seed 004: "If they go public, this level of funding can continue."
+            listing = (ipo_month == t) & ~broke
+            pre_money = np.maximum(revenue[:, t] * MONTHS_PER_YEAR * ipo_multiple, floor)
+            sold = np.where(listing & (pre_money > 0), ipo_amount, 0.0)
+            held = held * (1 - np.divide(sold, pre_money + sold, out=np.zeros(n), where=sold > 0))
+            amount = amount + sold
         balance = balance + amount
         raised[:, t] = amount
         broke = broke | (balance < 0)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labecon.engine.inputs import Array
+from labecon.scenario.quantities import per_year_to_per_month
 
 
 def from_generation(count: int, first: int) -> Array:
@@ -55,3 +56,32 @@ def compute_credits(training_spend: Array, share: Array, first: int) -> Array:
     """Training paid in kind by compute credits [USD/month], (samples, months, G)."""
     mask = from_generation(training_spend.shape[2], first)
     return training_spend * (share[:, None, None] * mask)
+
+
+@dataclass(frozen=True)
+class DebtFlows:
+    """Cash flows of a lab's loans, arrays (samples, months) [USD/month]."""
+
+    drawn: Array
+    repaid: Array
+    interest: Array
+
+
+def debt(month: Array, amount: Array, rate_per_year: Array, term: Array, months: int) -> DebtFlows:
+    """One loan: drawn in ``month``, interest on the balance each later month, bullet repayment.
+
+    Interest of month t is the monthly rate (exact conversion of the yearly rate) on the
+    principal outstanding during it, paid at the month's end; the principal is repaid at
+    ``month + term``, the month its last interest is paid.
+    """
+    t = np.arange(months)[None, :]
+    start = np.rint(month)[:, None]
+    end = start + np.maximum(np.rint(term), 1)[:, None]
+    outstanding = (t > start) & (t <= end)
+    monthly = per_year_to_per_month(rate_per_year)[:, None]
+    principal = amount[:, None]
+    return DebtFlows(
+        drawn=np.where(t == start, principal, 0.0),
+        repaid=np.where(t == end, principal, 0.0),
+        interest=np.where(outstanding, principal * monthly, 0.0),
+    )

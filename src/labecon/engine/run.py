@@ -327,6 +327,20 @@ def _simulate(
     company["financier_funding"] = financed.paid[:, window, :].sum(axis=2)
     company["revenue_share_cost"] = financed.received[:, window, :].sum(axis=2)
     company["compute_credits"] = financed.credits[:, window, :].sum(axis=2)
+    loans = [
+        financing.debt(
+            inputs[f"capital.debt.{i}.month"],
+            inputs[f"capital.debt.{i}.amount"],
+            inputs[f"capital.debt.{i}.rate_per_year"],
+            inputs[f"capital.debt.{i}.term_months"],
+            horizon,
+        )
+        for i in range(len(scenario.capital.debt))
+    ]
+    zero = np.zeros_like(company_revenue)
+    company["debt_drawn"] = sum((loan.drawn for loan in loans), zero)
+    company["debt_repaid"] = sum((loan.repaid for loan in loans), zero)
+    company["interest_cost"] = sum((loan.interest for loan in loans), zero)
     unattributed = sum(company[item] for item in UNATTRIBUTED_COSTS)
     operating_cash_flow = (
         company_revenue
@@ -334,6 +348,7 @@ def _simulate(
         - window_training
         - unattributed
         - company["revenue_share_cost"]
+        - company["interest_cost"]
     )
     return Ledger(
         first_month=first,
@@ -352,7 +367,7 @@ def _simulate(
             inputs,
             operating_cash_flow,
             company_revenue,
-            company["financier_funding"],
+            company["financier_funding"] + company["debt_drawn"] - company["debt_repaid"],
             company["compute_credits"],
         ),
     )

@@ -515,11 +515,38 @@ class Funding(Section):
     )
 
 
+class Loan(Section):
+    """A loan drawn in one month, paying interest monthly and repaid in full at term."""
+
+    month: Annotated[Param, P(Months, "Month the loan is drawn [month from the start].", ge=0)] = (
+        0.0
+    )
+    amount: Annotated[Param, P(Money, "Principal [USD].", ge=0)] = 0.0
+    rate_per_year: Annotated[
+        Param, P(Rate, "Interest rate [1/year], compounded monthly.", ge=0)
+    ] = 0.08
+    term_months: Annotated[
+        Param, P(Months, "Months until the principal is repaid in one payment.", gt=0)
+    ] = 60.0
+
+
+class Ipo(Section):
+    """A listing in a given month: a priced round, at a multiple of annualised revenue."""
+
+    month: Annotated[Param, P(Months, "Month of the IPO [month from the start].", ge=0)] = 36.0
+    amount: Annotated[Param, P(Money, "Cash raised in the IPO [USD].", ge=0)] = 0.0
+    valuation_multiple: Annotated[
+        Param, P(Number, "Pre-money valuation as a multiple of ARR at the IPO [x].", gt=0)
+    ] = 25.0
+
+
 class Capital(Section):
-    """Starting cash and the funding policy."""
+    """Starting cash, the funding policy, debt and an IPO."""
 
     starting_cash: Annotated[Param, P(Money, "Cash at the scenario start [USD].")] = 0.0
     funding: Funding = Funding()
+    debt: list[Loan] = Field(default_factory=list, description="Loans, each repaid at term.")
+    ipo: Ipo | None = None
 
 
 class Analysis(Section):
