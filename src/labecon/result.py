@@ -352,7 +352,8 @@ class ResultBuilder:
     """Collects chunks into preallocated arrays, so a run holds one copy of its results.
 
     Views share line items (the capitalised view's revenue is the expensed view's); shared
-    arrays are stored once.
+    arrays are stored once, and an item that is zero in every sample (a channel or strategy
+    the scenario does not use) is not stored at all.
     """
 
     def __init__(self, scenario: Scenario, seed: int, samples: int) -> None:
@@ -361,30 +362,38 @@ class ResultBuilder:
         self.samples = samples
         self.filled = 0
         self._store: dict[tuple[str, ...], Array] = {}
+        self._shapes: dict[tuple[str, ...], tuple[tuple[int, ...], np.dtype[Any]]] = {}
         self._alias: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._revenue_sum: Array | None = None
 
     @staticmethod
     def bytes_per_sample(chunk: SampleViews) -> float:
         """Memory a sample's results take once stored [bytes]."""
-        unique = {id(a): a for a in _arrays(chunk).values()}
+        unique = {id(a): a for a in _arrays(chunk).values() if np.any(a)}
         return sum(a.nbytes for a in unique.values()) / max(chunk_samples(chunk), 1)
 
     def add(self, chunk: SampleViews) -> None:
         """Store the next chunk's samples."""
         arrays = _arrays(chunk)
-        if not self._store:
+        if not self._shapes:
             owner: dict[int, tuple[str, ...]] = {}
             for key, values in arrays.items():
                 if id(values) in owner:
                     self._alias[key] = owner[id(values)]
                     continue
                 owner[id(values)] = key
-                self._store[key] = np.empty((self.samples, *values.shape[1:]), values.dtype)
+                self._shapes[key] = (values.shape[1:], values.dtype)
         count = chunk_samples(chunk)
         rows = slice(self.filled, self.filled + count)
-        for key, target in self._store.items():
-            target[rows] = arrays[key]
+        for key, (shape, dtype) in self._shapes.items():
+            values = arrays[key]
+            target = self._store.get(key)
+            if target is None:
+                if not np.any(values):
+                    continue  # still zero in every sample so far: nothing to store
+                # Earlier chunks were all zero: np.zeros holds them already.
+                target = self._store[key] = np.zeros((self.samples, *shape), dtype)
+            target[rows] = values
         self.filled += count
         summed = chunk.revenue_by_generation_sum
         self._revenue_sum = (
@@ -395,8 +404,12 @@ class ResultBuilder:
         """The Result of every chunk added."""
         if self.filled != self.samples or self._revenue_sum is None:
             raise RuntimeError(f"{self.filled} of {self.samples} samples were added")
-        full = dict(self._store)
-        full.update({key: self._store[owner] for key, owner in self._alias.items()})
+        # Items that stayed zero in every sample take no memory: read-only zero views.
+        full = {
+            key: self._store.get(key, np.broadcast_to(np.zeros((), dtype), (self.samples, *shape)))
+            for key, (shape, dtype) in self._shapes.items()
+        }
+        full.update({key: full[owner] for key, owner in self._alias.items()})
         statements: dict[str, dict[str, Array]] = {}
         tables: dict[str, dict[str, Array]] = {"generations": {}, "metrics": {}, "inputs": {}}
         for key, values in full.items():

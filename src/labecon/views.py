@@ -350,8 +350,17 @@ def generations(ledger: Ledger, scenario: Scenario, draws: Draws) -> dict[str, A
     training_total = training.sum(axis=1)
     revenue_total = revenue.sum(axis=1)
     inference_total = inference.sum(axis=1)
-    funded = ledger.by_generation["financier_paid"].sum(axis=1)
-    shared = ledger.by_generation["revenue_share"].sum(axis=1)
+    nothing = np.zeros_like(revenue_total)
+    funded = (
+        ledger.by_generation["financier_paid"].sum(axis=1)
+        if "financier_paid" in ledger.by_generation
+        else nothing
+    )
+    shared = (
+        ledger.by_generation["revenue_share"].sum(axis=1)
+        if "revenue_share" in ledger.by_generation
+        else nothing
+    )
     inputs = Inputs(scenario, draws, ledger.samples)
     rate = inputs["analysis.discount_rate_per_year"]
     recovery = inputs["analysis.recovery_months"]

@@ -93,6 +93,14 @@ def _take(plan: Schedule, rows: NDArray[np.intp]) -> Schedule:
     return Schedule(**{k: v[rows] for k, v in vars(plan).items()})
 
 
+def _window_total(flows: Array, window: slice) -> Array:
+    """Sum over generations of a per-generation flow over the window, (samples, months)."""
+    part = flows[:, window, :]
+    if not part.flags.writeable and part.strides[0] == 0:  # a zero view: nothing to add up
+        return np.zeros(part.shape[:2])
+    return part.sum(axis=2)
+
+
 @dataclass(frozen=True)
 class Financed:
     """Financing of training by generation (samples, grid months, G) [USD/month]."""
@@ -105,7 +113,8 @@ class Financed:
 def _financing(inputs: Inputs, training: Array, revenue: Array) -> Financed:
     """Financier flows and compute credits of the strategies a scenario turns on."""
     strategies = inputs.scenario.strategies
-    zeros = np.zeros_like(training)
+    # Without these strategies nothing flows: a read-only zero view, not an allocation.
+    zeros = np.broadcast_to(np.zeros(()), training.shape)
     paid = received = credits = zeros
     if strategies.training_finance is not None:
         t = "strategies.training_finance."
@@ -324,9 +333,9 @@ def _simulate(
         **channel_items,
     }
 
-    company["financier_funding"] = financed.paid[:, window, :].sum(axis=2)
-    company["revenue_share_cost"] = financed.received[:, window, :].sum(axis=2)
-    company["compute_credits"] = financed.credits[:, window, :].sum(axis=2)
+    company["financier_funding"] = _window_total(financed.paid, window)
+    company["revenue_share_cost"] = _window_total(financed.received, window)
+    company["compute_credits"] = _window_total(financed.credits, window)
     loans = [
         financing.debt(
             inputs[f"capital.debt.{i}.month"],
@@ -359,8 +368,11 @@ def _simulate(
             "revenue": gen_revenue,
             "inference_cost": gen_inference,
             "training_cost": gen_training,
-            "financier_paid": financed.paid,
-            "revenue_share": financed.received,
+            **(
+                {"financier_paid": financed.paid, "revenue_share": financed.received}
+                if scenario.strategies.training_finance is not None
+                else {}
+            ),
         },
         company=company,
         cash=capital.cash_path(
