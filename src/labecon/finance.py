@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from labecon.scenario.quantities import per_year_to_per_month
+
 Array = NDArray[np.float64]
 
 
@@ -39,18 +41,13 @@ def months_to_reach(window: Array, target: Array) -> Array:
     return np.where(target <= 0, 0.0, out)
 
 
-def monthly_rate(rate_per_year: Array | float) -> Array:
-    """(1 + r)^(1/12) - 1 [1/month]."""
-    return np.power(1.0 + np.asarray(rate_per_year, dtype=np.float64), 1.0 / 12.0) - 1.0
-
-
 def present_value(window: Array, rate_per_year: Array) -> Array:
     """NPV of each generation's flows at the start of its window [USD], (samples, G).
 
     ``window`` is (samples, G, span) (see :func:`windows`); flows are taken at month ends,
     so month k of the window is discounted by (1+r)^-(k+1), r the monthly rate.
     """
-    monthly = monthly_rate(rate_per_year)[:, None]
+    monthly = per_year_to_per_month(rate_per_year)[:, None]
     months = np.arange(window.shape[2], dtype=np.float64)[None, :]
     factor = (1.0 + monthly) ** -(months + 1.0)
     return (window * factor[:, None, :]).sum(axis=2)

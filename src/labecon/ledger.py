@@ -18,7 +18,8 @@ from labecon.engine.generations import Schedule
 
 Array = NDArray[np.float64]
 
-#: Per-generation items, arrays (samples, grid months, G) [USD/month].
+#: Per-generation items, arrays (samples, grid months, G) [USD/month]; the financing ones
+#: only when a scenario finances training.
 GENERATION_ITEMS = (
     "revenue",
     "inference_cost",
@@ -87,6 +88,19 @@ class Ledger:
     by_generation: dict[str, Array]
     company: dict[str, Array]
     cash: CashPath
+
+    def __post_init__(self) -> None:
+        # The tuples above are the ledger's contract: every view reads these names.
+        unknown = set(self.by_generation) - set(GENERATION_ITEMS)
+        if (
+            set(self.company) != set(COMPANY_ITEMS)
+            or unknown
+            or "revenue" not in self.by_generation
+        ):
+            raise ValueError(
+                "ledger items differ from ledger.GENERATION_ITEMS / COMPANY_ITEMS: "
+                f"{sorted(set(self.company) ^ set(COMPANY_ITEMS) | unknown)}"
+            )
 
     @property
     def samples(self) -> int:

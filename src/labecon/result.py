@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,15 +92,6 @@ class Result:
     metric_values: dict[str, Array]
     input_values: dict[str, Array]
     revenue_by_generation_mean: Array  # (months, G) [USD/month]
-
-    @classmethod
-    def from_chunks(cls, scenario: Scenario, seed: int, chunks: Sequence[SampleViews]) -> Result:
-        """Join per-chunk results in sample order."""
-        total = sum(chunk_samples(c) for c in chunks)
-        builder = ResultBuilder(scenario, seed, total)
-        for chunk in chunks:
-            builder.add(chunk)
-        return builder.build()
 
     # -- shape and calendar ---------------------------------------------------------------
     @property

@@ -93,29 +93,24 @@ def _take(plan: Schedule, rows: NDArray[np.intp]) -> Schedule:
     return Schedule(**{k: v[rows] for k, v in vars(plan).items()})
 
 
-def _window_total(flows: Array, window: slice) -> Array:
-    """Sum over generations of a per-generation flow over the window, (samples, months)."""
-    part = flows[:, window, :]
-    if not part.flags.writeable and part.strides[0] == 0:  # a zero view: nothing to add up
-        return np.zeros(part.shape[:2])
-    return part.sum(axis=2)
+def _window_total(flows: Array | None, window: slice, like: Array) -> Array:
+    """Sum over generations of a per-generation flow over the window; zeros when absent."""
+    return np.zeros_like(like) if flows is None else flows[:, window, :].sum(axis=2)
 
 
 @dataclass(frozen=True)
 class Financed:
     """Financing of training by generation (samples, grid months, G) [USD/month]."""
 
-    paid: Array  # by financiers into the lab
-    received: Array  # by financiers out of the generation's revenue
-    credits: Array  # training paid in kind with compute credits
+    paid: Array | None  # by financiers into the lab; None without training finance
+    received: Array | None  # by financiers out of the generation's revenue
+    credits: Array | None  # training paid in kind with compute credits
 
 
 def _financing(inputs: Inputs, training: Array, revenue: Array) -> Financed:
     """Financier flows and compute credits of the strategies a scenario turns on."""
     strategies = inputs.scenario.strategies
-    # Without these strategies nothing flows: a read-only zero view, not an allocation.
-    zeros = np.broadcast_to(np.zeros(()), training.shape)
-    paid = received = credits = zeros
+    paid = received = credits = None
     if strategies.training_finance is not None:
         t = "strategies.training_finance."
         cap = inputs[t + "cap_multiple"]
@@ -333,9 +328,9 @@ def _simulate(
         **channel_items,
     }
 
-    company["financier_funding"] = _window_total(financed.paid, window)
-    company["revenue_share_cost"] = _window_total(financed.received, window)
-    company["compute_credits"] = _window_total(financed.credits, window)
+    company["financier_funding"] = _window_total(financed.paid, window, company_revenue)
+    company["revenue_share_cost"] = _window_total(financed.received, window, company_revenue)
+    company["compute_credits"] = _window_total(financed.credits, window, company_revenue)
     loans = [
         financing.debt(
             inputs[f"capital.debt.{i}.month"],
@@ -370,7 +365,7 @@ def _simulate(
             "training_cost": gen_training,
             **(
                 {"financier_paid": financed.paid, "revenue_share": financed.received}
-                if scenario.strategies.training_finance is not None
+                if financed.paid is not None and financed.received is not None
                 else {}
             ),
         },
