@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from labecon.errors import MISSING, Problem, ScenarioError
+from labecon.scenario.citations import resolve_facts
 from labecon.scenario.fields import CrossFieldError, Section
 from labecon.scenario.quantities import FAMILIES
 from labecon.scenario.schema import Scenario
@@ -95,7 +96,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     out = dict(base)
     for key, value in override.items():
         current = out.get(key)
-        # A distribution replaces a number or another distribution whole.
+        # A distribution or a fact citation replaces a number or another distribution whole.
         if (
             isinstance(value, Mapping)
             and isinstance(current, Mapping)
@@ -109,7 +110,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 
 
 def _is_distribution(value: Any) -> bool:
-    return isinstance(value, Mapping) and bool(set(value) & set(FAMILIES))
+    return isinstance(value, Mapping) and bool(set(value) & {*FAMILIES, "fact"})
 
 
 def _read_one(name_or_path: str | Path) -> tuple[dict[str, Any], str, Path | None]:
@@ -165,11 +166,17 @@ def parse_text(text: str, *, toml: bool, source: str) -> dict[str, Any]:
 
 
 def from_mapping(data: Mapping[str, Any], source: str | None = None) -> Scenario:
-    """Validate a mapping into a :class:`Scenario`, reporting every problem at once."""
+    """Validate a mapping into a :class:`Scenario`, reporting every problem at once.
+
+    Fact citations (``{fact: ID}``) are resolved first and kept on ``Scenario.citations``.
+    """
+    resolved, citations = resolve_facts(dict(data), source)
     try:
-        return Scenario.model_validate(dict(data))
+        scenario = Scenario.model_validate(resolved)
     except ValidationError as exc:
         raise ScenarioError(_problems(exc), source=source) from None
+    scenario._citations = tuple(citations)
+    return scenario
 
 
 def load_scenario(name_or_path: str | Path | Mapping[str, Any] | Scenario) -> Scenario:

@@ -149,6 +149,18 @@ class Distribution:
         """The median [field unit]."""
         return self.quantile(0.5)
 
+    def label(self) -> str:
+        """Compact text, e.g. ``lognormal(p5=1e+09, p95=3e+09)`` or ``uniform(low=0, high=1)``."""
+
+        def show(value: Any) -> str:
+            if isinstance(value, list):
+                return "[" + ", ".join(f"{v:g}" for v in value) + "]"
+            return f"{value:g}"
+
+        parts = [f"{name}={show(value)}" for name, value in self.params.items()]
+        parts += [f"{b}={v:g}" for b, v in (("min", self.low), ("max", self.high)) if v is not None]
+        return f"{self.family}({', '.join(parts)})"
+
     def to_dict(self) -> dict[str, Any]:
         """The canonical scenario-file form of this distribution."""
         out: dict[str, Any] = {self.family: dict(self.params)}

@@ -10,10 +10,10 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
 from labecon.scenario.channels import (
     CloudPartners,
@@ -33,6 +33,9 @@ from labecon.scenario.fields import (
     Section,
 )
 from labecon.scenario.quantities import Distribution
+
+if TYPE_CHECKING:
+    from labecon.scenario.citations import Citation
 
 
 class Generations(Section):
@@ -603,6 +606,12 @@ class Scenario(Section):
     strategies: Strategies = Strategies()
     analysis: Analysis = Analysis()
     correlations: list[Correlation] = Field(default_factory=list)
+    _citations: tuple[Citation, ...] = PrivateAttr(default=())
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        """The inputs this scenario takes from the fact base, as loaded (``{fact: ID}``)."""
+        return self._citations
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
