@@ -883,3 +883,9 @@ def compare(
             ),
             soft_wrap=True,
         )
+
+
+# The evidence commands (facts, explain, calibrate, backtest) live in their own module.
+from labecon import cli_evidence  # noqa: E402
+
+cli_evidence.register(app)

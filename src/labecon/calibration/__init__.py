@@ -551,6 +551,7 @@ class Posterior:
     outputs: dict[str, Array]  # target label -> (n,)
     weights: Array  # (n,), sum 1
     rounds: int
+    prior_outputs: dict[str, Array]  # target label -> (n0,): the first round, unweighted
 
     @property
     def ess(self) -> float:
@@ -580,6 +581,7 @@ class Calibration:
     scenario: Scenario
     raw: dict[str, Any]
     targets: TargetSet
+    tracked: tuple[Target, ...]
     fit: tuple[str, ...]
     priors: dict[str, Distribution]
     point: PointFit | None
@@ -609,15 +611,21 @@ class Calibration:
             rows.append(row)
         return pd.DataFrame(rows).set_index("input")
 
-    def targets_table(self) -> pd.DataFrame:
-        """One row per target: observed, sd, the point fit's median and z, posterior 5/50/95%."""
+    def targets_table(self, tracked: bool = False) -> pd.DataFrame:
+        """One row per target: observed, sd, prior median, point fit, posterior 5/50/95%.
+
+        The point fit's column is its median and z-score; ``tracked`` gives the targets left
+        out of the fit (a backtest's held-out figures) instead of the fitted ones.
+        """
         rows = []
-        for target in self.targets.targets:
+        for target in self.tracked if tracked else self.targets.targets:
             row: dict[str, Any] = {
                 "target": target.label,
                 "observed": target.value,
                 "sd": target.sd,
             }
+            if self.posterior is not None:
+                row["prior_p50"] = float(np.nanmedian(self.posterior.prior_outputs[target.label]))
             if self.point is not None:
                 median = self.point.medians[target.label]
                 row["point_median"] = median
@@ -729,13 +737,15 @@ def calibrate(
     start: Mapping[str, float] | None = None,
     min_ess: float = 400.0,
     max_rounds: int = 4,
+    track: Sequence[Target] | TargetSet = (),
 ) -> Calibration:
     """Fit the inputs ``fit`` of ``scenario`` to ``targets``; see the module docstring.
 
     ``fit`` defaults to the target set's own ``fit:`` list. ``method`` is ``point``,
     ``posterior`` or ``both``. ``samples`` is the size of each importance-sampling round,
     ``point_samples`` the samples whose medians the point fit matches; ``start`` gives the
-    point fit's starting values (default: the priors' medians).
+    point fit's starting values (default: the priors' medians). ``track`` are targets whose
+    outputs are recorded alongside (for a backtest) but take no part in the fit.
     """
     if method not in ("point", "posterior", "both"):
         raise OptionError(f"method: {method!r} is not accepted; accepted: point, posterior, both")
@@ -747,7 +757,10 @@ def calibrate(
     names = tuple(fit) if fit else target_set.fit
     priors = _check_fit(loaded, names, start)
     fixed_seed = normalise_seed(seed)
-    model = _Model(loaded, target_set.targets, fixed_seed)
+    tracked = load_targets(
+        track if isinstance(track, TargetSet) else TargetSet("tracked", tuple(track)), loaded
+    )
+    model = _Model(loaded, target_set.targets, fixed_seed, tracked.targets)
     point = None
     if method in ("point", "both"):
         point = _point_fit(model, priors, point_samples, start)
@@ -758,6 +771,7 @@ def calibrate(
         scenario=loaded,
         raw=raw,
         targets=target_set,
+        tracked=tracked.targets,
         fit=names,
         priors=priors,
         point=point,
@@ -839,9 +853,16 @@ def _check_fit(
 class _Model:
     """Targeted outputs per sample with some inputs set, on common random numbers."""
 
-    def __init__(self, scenario: Scenario, targets: Sequence[Target], seed: int) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        targets: Sequence[Target],
+        seed: int,
+        tracked: Sequence[Target] = (),
+    ) -> None:
         self.scenario = scenario
-        self.targets = tuple(targets)
+        self.fitted = len(targets)
+        self.targets = (*targets, *tracked)
         self.sampler = Sampler(scenario, seed)
 
     def outputs(self, start: int, count: int, overrides: Mapping[str, Array | float]) -> Array:
@@ -864,10 +885,11 @@ class _Model:
         return out
 
     def standardised(self, values: Array) -> Array:
-        """(value - observed) / sd, per target (last axis)."""
-        observed = np.array([t.value for t in self.targets])
-        sd = np.array([t.sd for t in self.targets])
-        return (values - observed) / sd
+        """(value - observed) / sd of the fitted targets (the first columns of the last axis)."""
+        fitted = self.targets[: self.fitted]
+        observed = np.array([t.value for t in fitted])
+        sd = np.array([t.sd for t in fitted])
+        return (values[..., : self.fitted] - observed) / sd
 
 
 def _to_value(prior: Distribution, z: Array | float) -> Array:
@@ -971,6 +993,7 @@ def _posterior(
         outputs={t.label: outputs_pool[:, j] for j, t in enumerate(model.targets)},
         weights=weights,
         rounds=len(all_z),
+        prior_outputs={t.label: all_out[0][:, j] for j, t in enumerate(model.targets)},
     )
 
 
