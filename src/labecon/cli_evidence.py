@@ -147,15 +147,16 @@ def explain_command(
         frame = explain(scenario)
     except ScenarioError as exc:
         _cli()._fail_scenario(exc, scenario)
+    counts = frame["origin"].value_counts()
+    total = len(frame)
     if cited_only:
         frame = frame[frame["origin"] == "fact"]
     if as_json:
         typer.echo(frame.to_json(orient="records", indent=2))
         return
-    counts = frame["origin"].value_counts()
     table = Table(box=box.SIMPLE_HEAD, title_justify="left")
     table.title = (
-        f"{scenario}: {len(frame)} inputs — {counts.get('fact', 0)} from facts, "
+        f"{scenario}: {total} inputs — {counts.get('fact', 0)} from facts, "
         f"{counts.get('scenario', 0)} set in the scenario, {counts.get('default', 0)} defaults"
     )
     table.add_column("input", style="bold", no_wrap=True)
@@ -248,9 +249,9 @@ def calibrate_command(
 
 
 def _print_calibration(console: Console, result: Calibration) -> None:
-    for line in result.report_lines()[:4]:
-        if line:
-            console.print(Text(line), soft_wrap=True)
+    lines = result.report_lines()
+    for line in lines[: lines.index("")]:
+        console.print(Text(line), soft_wrap=True)
     inputs = result.inputs_table()
     table = Table(box=box.SIMPLE_HEAD, title="Fitted inputs", title_justify="left")
     for column in ("input", "prior p5-p95", "point fit", "posterior p50", "posterior p5-p95"):

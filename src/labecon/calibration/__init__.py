@@ -331,7 +331,7 @@ def _parse_target(entry: Any, path: str, problems: list[Problem]) -> Target | No
             )
         )
         return None
-    allowed = {"metric", "month", "quarter", "year", "value", "uncertainty", "sd", "note"}
+    allowed = {"metric", "month", "quarter", "half", "year", "value", "uncertainty", "sd", "note"}
     before = len(problems)
     for key in sorted(set(entry) - allowed):
         problems.append(
@@ -354,13 +354,14 @@ def _parse_target(entry: Any, path: str, problems: list[Problem]) -> Target | No
             )
         )
         return None
-    periods = [k for k in ("month", "quarter", "year") if k in entry]
+    periods = [k for k in PERIODS if k in entry]
     if len(periods) != 1:
         problems.append(
             Problem(
                 path,
                 dict(entry),
-                "needs exactly one of month: YYYY-MM, quarter: YYYY-Qn or year: YYYY",
+                "needs exactly one of month: YYYY-MM, quarter: YYYY-Qn, half: YYYY-Hn or "
+                "year: YYYY",
             )
         )
         return None
@@ -376,7 +377,12 @@ def _parse_target(entry: Any, path: str, problems: list[Problem]) -> Target | No
         )
         return None
     if _period_months(period, period_key) is None:
-        form = {"month": "YYYY-MM", "quarter": "YYYY-Qn (n from 1 to 4)", "year": "YYYY"}
+        form = {
+            "month": "YYYY-MM",
+            "quarter": "YYYY-Qn (n from 1 to 4)",
+            "half": "YYYY-H1 or YYYY-H2",
+            "year": "YYYY",
+        }
         problems.append(
             Problem(
                 f"{path}.{period_key}",
@@ -463,23 +469,37 @@ def _month(text: str) -> pd.Period | None:
         return None
 
 
+#: Periods a target may cover: one month, a quarter, a half-year or a calendar year.
+PERIODS = ("month", "quarter", "half", "year")
+
+
+def _period_kind(text: str) -> str:
+    upper = text.upper()
+    if "-Q" in upper:
+        return "quarter"
+    if "-H" in upper:
+        return "half"
+    return "year" if len(text) == 4 else "month"
+
+
 def _period_months(period: str, key: str | None = None) -> tuple[pd.Period, pd.Period]:
-    """First and last calendar month of ``YYYY-MM``, ``YYYY-Qn`` or ``YYYY``."""
+    """First and last calendar month of ``YYYY-MM``, ``YYYY-Qn``, ``YYYY-Hn`` or ``YYYY``."""
     text = period.strip()
-    kind = key or ("quarter" if "Q" in text.upper() else "year" if len(text) == 4 else "month")
+    kind = key or _period_kind(text)
     try:
         if kind == "month":
             month = _month(text)
             if month is None:
                 raise ValueError(text)
             return month, month
-        if kind == "quarter":
-            year, _, quarter = text.upper().partition("-Q")
-            number = int(quarter)
-            if not 1 <= number <= 4 or len(year) != 4:
+        if kind in ("quarter", "half"):
+            letter, span = ("Q", 3) if kind == "quarter" else ("H", 6)
+            year, _, number_text = text.upper().partition(f"-{letter}")
+            number = int(number_text)
+            if not 1 <= number <= 12 // span or len(year) != 4:
                 raise ValueError(text)
-            first = pd.Period(f"{int(year)}-{3 * number - 2:02d}", freq="M")
-            return first, first + 2
+            first = pd.Period(f"{int(year)}-{span * (number - 1) + 1:02d}", freq="M")
+            return first, first + (span - 1)
         if len(text) != 4:
             raise ValueError(text)
         return pd.Period(f"{int(text)}-01", freq="M"), pd.Period(f"{int(text)}-12", freq="M")

@@ -3,12 +3,15 @@
 A citation is a mapping with the key ``fact`` and optionally:
 
 - ``dist``: how the fact becomes the input. ``value`` (the default when the fact has a value)
-  takes the fact's value; ``lognormal`` or ``normal`` take the fact's range as their 90%
+  takes the fact's value, ``low`` and ``high`` an end of its range; ``lognormal`` or
+  ``normal`` take the fact's range as their 90%
   interval (``lognormal`` is the default for a fact that only has a range, as the shorthand
   ``"LOW to HIGH"``); ``uniform`` spreads evenly over the range; ``triangular`` and ``pert``
   peak at the value within the range.
-- ``times``: a positive factor applied to the fact first, to change its unit, e.g.
-  ``times: 0.0833333`` for a yearly figure used per month. Say why in a comment.
+- ``times``: a positive factor (a number or a fraction ``"1/12"``) applied to the fact
+  first, to change its unit, e.g. ``times: 1/12`` for a yearly figure used per month. A
+  fact's unit must suit the input's kind (money, rate, months, number) unless ``times``
+  converts it; say why in a comment.
 - ``min``/``max``: truncation, as for any distribution.
 
 Citations are replaced by plain values before validation; each one is kept as a
@@ -31,7 +34,7 @@ from labecon.facts import Fact, FactError, get_fact
 from labecon.scenario.fields import P, Section
 from labecon.scenario.quantities import Kind
 
-DISTS = ("value", "lognormal", "normal", "uniform", "triangular", "pert")
+DISTS = ("value", "low", "high", "lognormal", "normal", "uniform", "triangular", "pert")
 _KEYS = {"fact", "dist", "times", "min", "max"}
 
 
@@ -71,8 +74,8 @@ class Citation:
     def describe(self) -> str:
         """How the fact is used, e.g. "value x 0.0833" or "range as lognormal 90% interval"."""
         scale = f" x {self.times:g}" if self.times != 1 else ""
-        if self.dist == "value":
-            return f"value{scale}"
+        if self.dist in ("value", "low", "high"):
+            return f"{'value' if self.dist == 'value' else self.dist + ' end of the range'}{scale}"
         if self.dist in ("lognormal", "normal"):
             return f"range{scale} as a {self.dist} 90% interval"
         if self.dist == "uniform":
@@ -132,19 +135,35 @@ def _cite(
         problems.append(Problem(f"{path}.fact", fact_id, str(exc)))
         return None
     dist = ref.get("dist", "value" if fact.value is not None else "lognormal")
-    times = ref.get("times", 1.0)
-    if isinstance(times, bool) or not isinstance(times, int | float) or times <= 0:
-        problems.append(Problem(f"{path}.times", times, "must be a number > 0"))
+    times = _factor(ref.get("times", 1.0))
+    if times is None:
+        problems.append(
+            Problem(f"{path}.times", ref["times"], 'must be a number > 0 or a fraction "A/B"')
+        )
         return None
-    times = float(times)
     problem = _check(fact, dist, path, ref)
-    if problem is None:
+    if problem is None and "times" not in ref:
         problem = _check_kind(fact, path)
     if problem is not None:
         problems.append(problem)
         return None
     citations.append(Citation(path, fact, str(dist), times))
     return _value(fact, str(dist), times, ref)
+
+
+def _factor(value: Any) -> float | None:
+    """A positive factor from a number or a fraction string "A/B"; None if it is neither."""
+    if isinstance(value, str) and value.count("/") == 1:
+        top, bottom = value.split("/")
+        try:
+            number = float(top) / float(bottom)
+        except (ValueError, ZeroDivisionError):
+            return None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        return None
+    return number if number > 0 and number != float("inf") else None
 
 
 def _check(fact: Fact, dist: Any, path: str, ref: Mapping[str, Any]) -> Problem | None:
@@ -161,6 +180,8 @@ def _check(fact: Fact, dist: Any, path: str, ref: Mapping[str, Any]) -> Problem 
         if "min" in ref or "max" in ref:
             return Problem(path, dict(ref), "min/max truncate a distribution, not a value")
         return None
+    if dist in ("low", "high") and ("min" in ref or "max" in ref):
+        return Problem(path, dict(ref), "min/max truncate a distribution, not a value")
     if not fact.has_range:
         return Problem(
             f"{path}.dist",
@@ -197,6 +218,8 @@ def _value(fact: Fact, dist: str, times: float, ref: Mapping[str, Any]) -> Any:
         return fact.value * times
     assert fact.low is not None and fact.high is not None
     low, high = fact.low * times, fact.high * times
+    if dist in ("low", "high"):
+        return low if dist == "low" else high
     if dist in ("lognormal", "normal"):
         out: dict[str, Any] = {dist: {"p5": low, "p95": high}}
     elif dist == "uniform":
@@ -221,7 +244,7 @@ def _field_meta(parts: list[str]) -> P | None:
         if field is None:
             return None
         if index == len(parts) - 1:
-            return next((m for m in field.metadata if isinstance(m, P)), None)
+            return _p_of(field.metadata, field.annotation)
         section = _section_type(field.annotation)
         if section is None:
             return None
@@ -229,6 +252,19 @@ def _field_meta(parts: list[str]) -> P | None:
         index += 1
         if index < len(parts) and parts[index].isdigit() and _is_list(field.annotation):
             index += 1
+    return None
+
+
+def _p_of(metadata: list[Any], annotation: Any) -> P | None:
+    """The P in a field's metadata, or in an ``Annotated[Param, P(...)] | None`` annotation."""
+    found = next((m for m in metadata if isinstance(m, P)), None)
+    if found is not None:
+        return found
+    for arg in typing.get_args(annotation):
+        if typing.get_origin(arg) is typing.Annotated:
+            found = next((m for m in arg.__metadata__ if isinstance(m, P)), None)
+            if found is not None:
+                return found
     return None
 
 
