@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import pandas as pd
 import typer
@@ -38,7 +40,7 @@ def _cli() -> Any:
     return cli
 
 
-def _fail_calibration(exc: CalibrationError) -> None:
+def _fail_calibration(exc: CalibrationError) -> NoReturn:
     console = Console(stderr=True, highlight=False)
     head = f"{exc.source}: " if exc.source else ""
     count = len(exc.problems)
@@ -49,6 +51,19 @@ def _fail_calibration(exc: CalibrationError) -> None:
     for problem in exc.problems:
         console.print(Text(f"  - {problem}", style="red"), soft_wrap=True)
     raise typer.Exit(_cli().EXIT_USAGE)
+
+
+@contextmanager
+def _reported(label: str) -> Iterator[None]:
+    """Turn labecon's input errors into messages on stderr and exit status 2."""
+    try:
+        yield
+    except ScenarioError as exc:
+        _cli()._fail_scenario(exc, label)
+    except CalibrationError as exc:
+        _fail_calibration(exc)
+    except OptionError as exc:
+        _cli()._fail(str(exc))
 
 
 def _figure(value: Any, unit: str, *, per: bool = True) -> str:
@@ -221,16 +236,10 @@ def calibrate_command(
     diagnostics in comments.
     """
     cli = _cli()
-    try:
+    with _reported(scenario):
         result = calibrate(
             scenario, targets, fit, samples=samples, point_samples=point_samples, seed=seed
         )
-    except ScenarioError as exc:
-        cli._fail_scenario(exc, scenario)
-    except CalibrationError as exc:
-        _fail_calibration(exc)
-    except OptionError as exc:
-        cli._fail(str(exc))
     kind = "point" if point else "posterior"
     target = out or Path(f"{result.scenario.name}-calibrated.yaml")
     if target.exists() and not force:
@@ -333,14 +342,8 @@ def backtest_command(
         if name is None and not list_sets:
             raise typer.Exit(cli.EXIT_USAGE)
         return
-    try:
+    with _reported(name):
         result = backtest(name, cutoff=cutoff, samples=samples, seed=seed)
-    except ScenarioError as exc:
-        cli._fail_scenario(exc, name)
-    except CalibrationError as exc:
-        _fail_calibration(exc)
-    except OptionError as exc:
-        cli._fail(str(exc))
     if as_json:
         typer.echo(
             json.dumps(

@@ -34,17 +34,26 @@ class LabeconError(Exception):
     """Base of labecon's own errors."""
 
 
-class ScenarioError(LabeconError, ValueError):
-    """A scenario that cannot be loaded or is invalid; ``problems`` lists every problem found."""
+class ProblemsError(LabeconError, ValueError):
+    """Input with problems; ``problems`` lists every one, ``source`` names the file or name."""
+
+    #: What the problems are in, for the message ("the scenario", "the calibration").
+    subject = "the input"
 
     def __init__(self, problems: list[Problem], source: str | None = None) -> None:
         self.problems = problems
         self.source = source
         head = f"{source}: " if source else ""
         count = len(problems)
-        lines = [f"{head}{count} problem{'s' if count != 1 else ''} in the scenario:"]
+        lines = [f"{head}{count} problem{'s' if count != 1 else ''} in {self.subject}:"]
         lines += [f"  - {p}" for p in problems]
         super().__init__("\n".join(lines))
+
+
+class ScenarioError(ProblemsError):
+    """A scenario that cannot be loaded or is invalid; ``problems`` lists every problem found."""
+
+    subject = "the scenario"
 
 
 class OptionError(LabeconError, ValueError):

@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 from scipy import optimize, special
 
 from labecon.engine import simulate_chunk
-from labecon.errors import MISSING, LabeconError, OptionError, Problem
+from labecon.errors import MISSING, OptionError, Problem, ProblemsError
 from labecon.facts import FactError, get_fact
 from labecon.sampler import Draws, Sampler, normalise_seed
 from labecon.scenario.citations import Citation
@@ -54,17 +54,10 @@ Z_BOUND = 3.5
 _SHIFT = 10.0
 
 
-class CalibrationError(LabeconError, ValueError):
+class CalibrationError(ProblemsError):
     """Targets or fit settings that cannot be used; ``problems`` lists every one."""
 
-    def __init__(self, problems: list[Problem], source: str | None = None) -> None:
-        self.problems = problems
-        self.source = source
-        head = f"{source}: " if source else ""
-        count = len(problems)
-        lines = [f"{head}{count} problem{'s' if count != 1 else ''} in the calibration:"]
-        lines += [f"  - {p}" for p in problems]
-        super().__init__("\n".join(lines))
+    subject = "the calibration"
 
 
 # -- metrics ------------------------------------------------------------------------------
