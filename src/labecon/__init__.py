@@ -7,16 +7,25 @@
 """
 
 from labecon.api import simulate
+from labecon.calibration import Calibration, CalibrationError, calibrate
+from labecon.calibration.backtest import Backtest, backtest
 from labecon.compare import Comparison, compare
 from labecon.errors import LabeconError, OptionError, Problem, ScenarioError
+from labecon.facts import Fact, FactError, get_fact, load_facts, search_facts
 from labecon.result import STATS, Result
 from labecon.scenario import Scenario, load_scenario, validate
+from labecon.scenario.explain import explain
 
 __version__ = "0.1.0"
 
 __all__ = [
     "STATS",
+    "Backtest",
+    "Calibration",
+    "CalibrationError",
     "Comparison",
+    "Fact",
+    "FactError",
     "LabeconError",
     "OptionError",
     "Problem",
@@ -24,8 +33,14 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "backtest",
+    "calibrate",
     "compare",
+    "explain",
+    "get_fact",
+    "load_facts",
     "load_scenario",
+    "search_facts",
     "simulate",
     "validate",
 ]
