@@ -221,18 +221,48 @@ def test_bad_targets_name_the_field(target: dict[str, Any], message: str) -> Non
 
 
 def test_a_fact_with_a_range_gives_the_uncertainty() -> None:
-    # compute.cost_per_gw_year is $12-15B: sd = 3 / 3.29 = $0.912B.
+    # frontier_labs.next_raise is $250-500B (seed 004): sd = 250 / 3.29 = $76.0B, and the
+    # value is the range's geometric middle, sqrt(250 x 500) = $353.6B.
     parsed = load_targets(
         {
             "targets": [
-                {"metric": "revenue", "year": 2024, "value": {"fact": "compute.cost_per_gw_year"}}
+                {
+                    "metric": "equity_raised",
+                    "year": 2027,
+                    "value": {"fact": "frontier_labs.next_raise"},
+                }
             ]
         }
     )
     target = parsed.targets[0]
-    assert target.value == pytest.approx((12e9 * 15e9) ** 0.5)
-    assert target.sd == pytest.approx(3e9 / 3.2897, rel=1e-3)
-    assert target.fact == "compute.cost_per_gw_year"
+    assert target.value == pytest.approx((250e9 * 500e9) ** 0.5)
+    assert target.sd == pytest.approx(250e9 / 3.2897, rel=1e-3)
+    assert target.fact == "frontier_labs.next_raise"
+
+
+def test_a_fact_in_another_unit_needs_a_conversion() -> None:
+    # $12-15B per GW-year is not revenue; a monthly figure is not a year's total.
+    message = target_problem(
+        [{"metric": "revenue", "year": 2025, "value": {"fact": "compute.cost_per_gw_year"}}]
+    )
+    assert "is in USD/GW-year but a revenue target over a year takes USD or USD/year" in message
+    message = target_problem(
+        [{"metric": "revenue", "year": 2025, "value": {"fact": "nwc.monthly_revenue"}, "sd": 1}]
+    )
+    assert "is in USD/month" in message
+    converted = load_targets(
+        {
+            "targets": [
+                {
+                    "metric": "revenue",
+                    "year": 2025,
+                    "value": {"fact": "nwc.monthly_revenue", "times": "12/1"},
+                    "uncertainty": "10%",
+                }
+            ]
+        }
+    )
+    assert converted.targets[0].value == pytest.approx(30e9)
 
 
 # -- CLI and backtests ------------------------------------------------------------------------
@@ -250,6 +280,50 @@ def test_calibrate_cli_writes_a_scenario_and_refuses_to_overwrite(tmp_path: Path
     again = runner.invoke(app, [*args, "--samples", "300"])
     assert again.exit_code == 2
     assert "exists" in again.output
+
+
+def test_calibrate_cli_refuses_an_existing_out_before_fitting(tmp_path: Path) -> None:
+    out = tmp_path / "kept.yaml"
+    out.write_text("precious: true\n")
+    # The targets would take a fit to read; the refusal comes first and the file is kept.
+    result = runner.invoke(app, ["calibrate", "amodei", "--targets", "openai", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "exists" in result.output
+    assert out.read_text() == "precious: true\n"
+    missing = runner.invoke(
+        app,
+        ["calibrate", "amodei", "--targets", "openai", "--out", str(tmp_path / "no" / "x.yaml")],
+    )
+    assert missing.exit_code == 2
+    assert "does not exist" in missing.output
+
+
+def test_a_small_effective_sample_size_is_flagged() -> None:
+    fitted = calibrate(
+        toy(),
+        {"targets": observed_targets(100)},
+        [DEMAND, GROWTH],
+        method="posterior",
+        samples=50,
+        max_rounds=1,
+    )
+    assert fitted.posterior.ess < 400
+    warnings = [line for line in fitted.report_lines() if line.startswith("WARNING")]
+    assert len(warnings) == 1
+    assert "effective sample size" in warnings[0]
+
+
+def test_a_backtest_finds_its_scenario_beside_the_targets_file(tmp_path: Path) -> None:
+    (tmp_path / "lab.yaml").write_text(yaml.safe_dump(toy()))
+    targets = observed_targets(100)
+    targets[1]["month"] = "2026-06"
+    (tmp_path / "set.yaml").write_text(
+        yaml.safe_dump(
+            {"scenario": "lab.yaml", "fit": [DEMAND], "cutoff": "2025-12", "targets": targets}
+        )
+    )
+    result = backtest(tmp_path / "set.yaml", samples=100, point_samples=50)
+    assert [t.label for t in result.calibration.tracked] == ["run_rate 2026-06"]
 
 
 def test_calibrate_cli_reports_bad_targets_without_a_traceback(tmp_path: Path) -> None:

@@ -309,3 +309,6 @@ def test_facts_cli_lists_searches_and_prints_json() -> None:
     missing = runner.invoke(app, ["facts", "zzzz-nothing"])
     assert missing.exit_code == 1
     assert "No fact matches" in missing.output
+    missing_json = runner.invoke(app, ["facts", "--json", "zzzz-nothing"])
+    assert missing_json.exit_code == 1
+    assert json.loads(missing_json.stdout) == []

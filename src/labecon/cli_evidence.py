@@ -32,6 +32,7 @@ from labecon.calibration.backtest import Backtest, backtest
 from labecon.errors import OptionError, ScenarioError
 from labecon.facts import Fact, FactError, load_facts
 from labecon.scenario.explain import explain
+from labecon.scenario.loading import load_scenario
 
 
 def _cli() -> Any:
@@ -77,7 +78,7 @@ def _figure(value: Any, unit: str, *, per: bool = True) -> str:
     if unit.startswith("USD"):
         return cli.format_money(value) + (unit.removeprefix("USD") if per else "")
     if unit.startswith("fraction"):
-        return cli.format_percent(value) + (unit.removeprefix("fraction") if per else "")
+        return cli.format_rate(value) + (unit.removeprefix("fraction") if per else "")
     return f"{value:.4g} {unit}" if per else f"{value:.4g}"
 
 
@@ -100,6 +101,8 @@ def facts(
         _cli()._fail(str(exc))
     if as_json:
         typer.echo(json.dumps([f.model_dump(mode="json") for f in found], indent=2))
+        if not found:
+            raise typer.Exit(_cli().EXIT_INVALID)
         return
     console = Console(highlight=False)
     if not found:
@@ -216,7 +219,7 @@ def calibrate_command(
         typer.Option(
             "--out",
             "-o",
-            help="Where to write the calibrated scenario [default: NAME-calibrated.yaml].",
+            help="Where to write the calibrated scenario (default: NAME-calibrated.yaml).",
         ),
     ] = None,
     point: Annotated[
@@ -237,15 +240,20 @@ def calibrate_command(
     """
     cli = _cli()
     with _reported(scenario):
+        name = load_scenario(scenario).name
+    target = out or Path(f"{name}-calibrated.yaml")
+    _check_out(target, force)  # before the fit, not after it
+    with _reported(scenario):
         result = calibrate(
-            scenario, targets, fit, samples=samples, point_samples=point_samples, seed=seed
+            scenario,
+            targets,
+            fit,
+            method="point" if point else "both",
+            samples=samples,
+            point_samples=point_samples,
+            seed=seed,
         )
     kind = "point" if point else "posterior"
-    target = out or Path(f"{result.scenario.name}-calibrated.yaml")
-    if target.exists() and not force:
-        cli._fail(f"--out: {str(target)!r} exists; accepted: a new path, or --force to replace it")
-    if target.parent and not target.parent.exists():
-        cli._fail(f"--out: folder {str(target.parent)!r} does not exist")
     console = Console(highlight=False)
     _print_calibration(console, result)
     try:
@@ -257,10 +265,20 @@ def calibrate_command(
     console.print(Text.assemble(("Calibrated scenario written to ", "bold"), str(written)))
 
 
+def _check_out(target: Path, force: bool) -> None:
+    """Refuse an output path that exists (unless ``force``) or whose folder does not."""
+    cli = _cli()
+    if target.exists() and not force:
+        cli._fail(f"--out: {str(target)!r} exists; accepted: a new path, or --force to replace it")
+    if not target.parent.exists():
+        cli._fail(f"--out: folder {str(target.parent)!r} does not exist")
+
+
 def _print_calibration(console: Console, result: Calibration) -> None:
     lines = result.report_lines()
     for line in lines[: lines.index("")]:
-        console.print(Text(line), soft_wrap=True)
+        style = "bold yellow" if line.startswith("WARNING") else ""
+        console.print(Text(line, style=style), soft_wrap=True)
     inputs = result.inputs_table()
     table = Table(box=box.SIMPLE_HEAD, title="Fitted inputs", title_justify="left")
     for column in ("input", "prior p5-p95", "point fit", "posterior p50", "posterior p5-p95"):
@@ -319,9 +337,12 @@ def backtest_command(
         bool, typer.Option("--list", help="List the built-in target sets.")
     ] = False,
     cutoff: Annotated[
-        str | None, typer.Option(help="Cut-off month YYYY-MM [default: the set's own].")
+        str | None, typer.Option(help="Cut-off month YYYY-MM (default: the set's own).")
     ] = None,
     samples: Annotated[int, typer.Option(help="Samples per importance-sampling round.")] = 4000,
+    point_samples: Annotated[
+        int, typer.Option(help="Samples whose medians the point fit matches.")
+    ] = 400,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
 ) -> None:
@@ -343,7 +364,9 @@ def backtest_command(
             raise typer.Exit(cli.EXIT_USAGE)
         return
     with _reported(name):
-        result = backtest(name, cutoff=cutoff, samples=samples, seed=seed)
+        result = backtest(
+            name, cutoff=cutoff, samples=samples, point_samples=point_samples, seed=seed
+        )
     if as_json:
         typer.echo(
             json.dumps(

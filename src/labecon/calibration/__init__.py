@@ -41,7 +41,7 @@ from labecon.engine import simulate_chunk
 from labecon.errors import MISSING, OptionError, Problem, ProblemsError
 from labecon.facts import FactError, get_fact
 from labecon.sampler import Draws, Sampler, normalise_seed
-from labecon.scenario.citations import Citation
+from labecon.scenario.citations import Citation, factor
 from labecon.scenario.loading import SUFFIXES, from_mapping, parse_text, read_mapping
 from labecon.scenario.quantities import Distribution, Kind, QuantityError, parse_scalar
 from labecon.scenario.schema import Scenario
@@ -394,7 +394,16 @@ def _parse_target(entry: Any, path: str, problems: list[Problem]) -> Target | No
             and ("fact" in raw_value)
         ):
             fact = get_fact(str(raw_value["fact"]))
-            times = float(raw_value.get("times", 1.0))
+            times = factor(raw_value.get("times", 1.0))
+            if times is None:
+                raise QuantityError('times must be a number > 0 or a fraction "A/B"')
+            accepted = _target_units(metric, period_key)
+            if "times" not in raw_value and fact.unit not in accepted:
+                raise QuantityError(
+                    f"fact {fact.id!r} is in {fact.unit} but a {metric_name} target over a "
+                    f"{period_key} takes {' or '.join(accepted)}; cite a fact in a matching "
+                    "unit, or convert it with times:"
+                )
             fact_id = fact.id
             value = fact.central * times
             if fact.low is not None and fact.high is not None:
@@ -410,6 +419,18 @@ def _parse_target(entry: Any, path: str, problems: list[Problem]) -> Target | No
     if sd is None or len(problems) > before:
         return None
     return Target(str(metric_name), period, value, sd, 0, 0, fact_id)
+
+
+def _target_units(metric: Metric, period_key: str) -> list[str]:
+    """Fact units that measure ``metric`` over a period of this kind without conversion.
+
+    A money total over a year may be cited from a fact in USD or USD/year, over a quarter in
+    USD or USD/quarter, over a month in USD or USD/month; other metrics take their own unit.
+    """
+    if metric.unit != "USD":
+        return [metric.unit]
+    per = {"year": "USD/year", "quarter": "USD/quarter", "month": "USD/month"}.get(period_key)
+    return ["USD", per] if per else ["USD"]
 
 
 def _target_sd(
@@ -602,6 +623,7 @@ class Calibration:
     seed: int
     samples: int
     point_samples: int
+    min_ess: float = 400.0
     source: str | None = None
     created: str = field(default_factory=lambda: dt.date.today().isoformat())
 
@@ -712,6 +734,12 @@ class Calibration:
                 f"Posterior (importance sampling, {self.posterior.rounds} round(s) of "
                 f"{self.samples:,} samples): effective sample size {self.posterior.ess:,.0f}."
             )
+            if self.posterior.ess < self.min_ess:
+                lines.append(
+                    f"WARNING: the effective sample size {self.posterior.ess:,.0f} is below "
+                    f"{self.min_ess:,.0f}; the posterior rests on few samples. Raise the "
+                    "samples per round (--samples) or widen the targets' uncertainty."
+                )
         lines.append("")
         lines += _text_table(self.inputs_table(), "input")
         lines.append("")
@@ -792,6 +820,7 @@ def calibrate(
         seed=fixed_seed,
         samples=samples,
         point_samples=point_samples,
+        min_ess=min_ess,
         source=source,
     )
 

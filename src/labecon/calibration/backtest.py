@@ -10,6 +10,7 @@ import pandas as pd
 
 from labecon.calibration import Calibration, CalibrationError, TargetSet, calibrate, load_targets
 from labecon.errors import Problem
+from labecon.scenario.loading import SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ def backtest(
     problems = []
     chosen_cutoff = cutoff or targets.cutoff
     chosen_scenario = scenario or targets.scenario
+    if scenario is None and targets.scenario and targets.source:
+        # A scenario file named in a targets file is found beside that file.
+        beside = Path(targets.source).parent / targets.scenario
+        if Path(targets.scenario).suffix.lower() in SUFFIXES and beside.is_file():
+            chosen_scenario = str(beside)
     if chosen_cutoff is None:
         problems.append(Problem("cutoff", None, "a backtest needs cutoff: YYYY-MM"))
     if chosen_scenario is None:

@@ -135,7 +135,7 @@ def _cite(
         problems.append(Problem(f"{path}.fact", fact_id, str(exc)))
         return None
     dist = ref.get("dist", "value" if fact.value is not None else "lognormal")
-    times = _factor(ref.get("times", 1.0))
+    times = factor(ref.get("times", 1.0))
     if times is None:
         problems.append(
             Problem(f"{path}.times", ref["times"], 'must be a number > 0 or a fraction "A/B"')
@@ -151,7 +151,7 @@ def _cite(
     return _value(fact, str(dist), times, ref)
 
 
-def _factor(value: Any) -> float | None:
+def factor(value: Any) -> float | None:
     """A positive factor from a number or a fraction string "A/B"; None if it is neither."""
     if isinstance(value, str) and value.count("/") == 1:
         top, bottom = value.split("/")
@@ -175,7 +175,7 @@ def _check(fact: Fact, dist: Any, path: str, ref: Mapping[str, Any]) -> Problem 
                 f"{path}.dist",
                 dist,
                 f"fact {fact.id!r} gives only a range ({fact.figure()}); accepted: "
-                "lognormal, normal or uniform over it",
+                "low, high, or lognormal, normal or uniform over it",
             )
         if "min" in ref or "max" in ref:
             return Problem(path, dict(ref), "min/max truncate a distribution, not a value")
