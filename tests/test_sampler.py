@@ -1,6 +1,7 @@
 """The sampler: seeded, chunk-independent, one draw per input per sample, copula correlations."""
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -100,3 +101,29 @@ def test_an_input_is_drawn_once_per_sample_and_reused():
     drawn = result.input_values["generations.cost_multiplier"]
     assert np.allclose(cost[:, 1] / cost[:, 0], drawn, rtol=1e-12)
     assert np.allclose(cost[:, 2] / cost[:, 1], drawn, rtol=1e-12)
+
+
+def test_inputs_can_be_set_per_sample_and_keep_the_other_draws() -> None:
+    name = "generations.first_training_cost"
+    values = np.array([1e9, 2e9, 3e9, 4e9])
+    drawn = labecon.simulate("baseline", samples=4, seed=5)
+    fixed = labecon.simulate("baseline", samples=4, seed=5, inputs={name: values})
+    np.testing.assert_array_equal(fixed.input_values[name], values)
+    other = "revenue.api.lab_share"
+    np.testing.assert_array_equal(fixed.input_values[other], drawn.input_values[other])
+    single = labecon.simulate("baseline", samples=3, seed=5, inputs={name: 2e9}, chunk_size=1)
+    np.testing.assert_array_equal(single.input_values[name], [2e9, 2e9, 2e9])
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"revenue.api.lab_sharex": 0.3}, "is not an input"),
+        ({"analysis.discount_rate_per_year": 0.1}, "is a fixed number"),
+        ({"revenue.api.lab_share": [0.1, 0.2]}, "one value per sample (4)"),
+        ({"revenue.api.lab_share": float("nan")}, "not finite"),
+    ],
+)
+def test_bad_input_overrides_are_refused(inputs: dict[str, object], message: str) -> None:
+    with pytest.raises(labecon.OptionError, match=re.escape(message)):
+        labecon.simulate("baseline", samples=4, inputs=inputs)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from typing import Any
 from labecon.engine import simulate_chunk
 from labecon.errors import OptionError
 from labecon.result import Result, ResultBuilder
-from labecon.sampler import Sampler, normalise_seed
+from labecon.sampler import Overrides, Sampler, check_overrides, normalise_seed
 from labecon.scenario.loading import load_scenario
 from labecon.scenario.schema import Scenario
 from labecon.views import sample_views
@@ -37,12 +37,14 @@ def simulate(
     seed: int | None = 0,
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    inputs: Overrides | None = None,
 ) -> Result:
     """Simulate ``samples`` Monte Carlo samples of a scenario.
 
     ``scenario`` is a Scenario, a built-in name, a file path or a mapping. The same ``seed``
     gives the same numbers whatever ``chunk_size``; ``seed=None`` draws a fresh seed, kept in
-    ``Result.seed``. ``progress(done, total)`` is called after each chunk.
+    ``Result.seed``. ``progress(done, total)`` is called after each chunk. ``inputs`` sets
+    uncertain inputs by name instead of drawing them: a number, or one value per sample.
     """
     loaded = load_scenario(scenario)
     if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= MAX_SAMPLES:
@@ -55,7 +57,8 @@ def simulate(
         raise OptionError(f"chunk_size: {chunk_size!r} is not accepted; accepted: an integer >= 1")
     fixed_seed = normalise_seed(seed)
     size = chunk_size or default_chunk_size(loaded, samples)
-    sampler = Sampler(loaded, fixed_seed)
+    check_overrides(loaded, inputs or {}, samples)
+    sampler = Sampler(loaded, fixed_seed, inputs or {})
     builder = ResultBuilder(loaded, fixed_seed, samples)
     for start in range(0, samples, size):
         count = min(size, samples - start)

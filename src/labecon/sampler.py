@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import secrets
 import zlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -54,15 +55,36 @@ def uniform_stream(seed: int, name: str, start: int, count: int) -> NDArray[np.f
     return np.maximum(words, np.finfo(np.float64).tiny)
 
 
+Overrides = Mapping[str, "NDArray[np.float64] | float"]
+
+
 @dataclass(frozen=True)
 class Sampler:
-    """Draws of a scenario's uncertain inputs for any range of samples."""
+    """Draws of a scenario's uncertain inputs for any range of samples.
+
+    ``overrides`` set chosen uncertain inputs instead of drawing them: a number for every
+    sample, or an array with one value per sample of the whole run (sample ``i`` takes
+    element ``i``). Sensitivity analyses, scenario discovery and calibration use them.
+    """
 
     scenario: Scenario
     seed: int
+    overrides: Overrides = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_overrides(self.scenario, self.overrides)
 
     def draw(self, start: int, count: int) -> Draws:
         """Values of every uncertain input for samples ``start .. start+count-1``."""
+        draws = self._draw(start, count)
+        for name, value in self.overrides.items():
+            array = np.asarray(value, dtype=np.float64)
+            draws[name] = (
+                np.full(count, float(array)) if array.ndim == 0 else array[start : start + count]
+            )
+        return draws
+
+    def _draw(self, start: int, count: int) -> Draws:
         uncertain = dict(self.scenario.uncertain_inputs())
         uniforms = {name: uniform_stream(self.seed, name, start, count) for name in uncertain}
         if self.scenario.correlations:
@@ -83,6 +105,27 @@ class Sampler:
             flat = uniform_stream(self.seed, name, start * months, count * months)
             draws[name] = flat.reshape(count, months)
         return draws
+
+
+def check_overrides(scenario: Scenario, overrides: Overrides, samples: int | None = None) -> None:
+    """Refuse overrides of names that are not uncertain inputs, or arrays of the wrong size."""
+    uncertain = dict(scenario.uncertain_inputs())
+    for name, value in overrides.items():
+        if name not in uncertain:
+            fixed = dict(scenario.inputs())
+            why = "is a fixed number in the scenario" if name in fixed else "is not an input"
+            raise OptionError(
+                f"inputs: {name!r} {why}; accepted: the uncertain inputs "
+                f"({', '.join(uncertain) or 'none'})"
+            )
+        array = np.asarray(value, dtype=np.float64)
+        if array.ndim > 1 or (samples is not None and array.ndim == 1 and len(array) != samples):
+            raise OptionError(
+                f"inputs: {name!r} needs one number or one value per sample "
+                f"({samples}), got shape {array.shape}"
+            )
+        if not np.all(np.isfinite(array)):
+            raise OptionError(f"inputs: {name!r} has values that are not finite numbers")
 
 
 #: Draws that are not inputs but random events per sample and month start with this prefix.

@@ -905,22 +905,26 @@ class _Model:
         self.scenario = scenario
         self.fitted = len(targets)
         self.targets = (*targets, *tracked)
+        self.seed = seed
         self.sampler = Sampler(scenario, seed)
 
     def outputs(self, start: int, count: int, overrides: Mapping[str, Array | float]) -> Array:
-        """(count, targets) outputs of samples ``start..`` with ``overrides`` of input draws."""
+        """(count, targets) outputs of samples ``start..`` with ``overrides`` of input draws.
+
+        Array overrides hold one value per sample of this call (not of the whole run).
+        """
         from labecon.api import default_chunk_size
 
+        shifted = {
+            name: np.concatenate([np.zeros(start), value]) if np.ndim(value) else value
+            for name, value in overrides.items()
+        }
+        sampler = Sampler(self.scenario, self.seed, shifted)
         size = default_chunk_size(self.scenario, count)
         out = np.empty((count, len(self.targets)))
         for offset in range(0, count, size):
             n = min(size, count - offset)
-            draws: Draws = self.sampler.draw(start + offset, n)
-            for name, value in overrides.items():
-                array = np.asarray(value, dtype=np.float64)
-                draws[name] = (
-                    np.full(n, float(array)) if array.ndim == 0 else array[offset : offset + n]
-                )
+            draws: Draws = sampler.draw(start + offset, n)
             views = sample_views(simulate_chunk(self.scenario, draws, n), self.scenario, draws)
             for j, target in enumerate(self.targets):
                 out[offset : offset + n, j] = target.observe(views.statements)
