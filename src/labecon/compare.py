@@ -23,10 +23,10 @@ values), with each scenario's median month as 'YYYY-MM'.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,33 +34,21 @@ from numpy.typing import NDArray
 
 from labecon.api import simulate
 from labecon.errors import OptionError, ScenarioError
+from labecon.metrics import (
+    YEAR_METRIC_PREFIX,
+    accepted_metrics,
+    metric_kind,
+    metric_values,
+)
 from labecon.result import Result, statistic
 from labecon.sampler import normalise_seed
 from labecon.scenario.loading import load_scenario
 from labecon.scenario.schema import Scenario
 
 Array = NDArray[np.float64]
-Kind = Literal["money", "share", "probability", "month"]
 ScenarioLike = Scenario | str | Path | Mapping[str, Any]
 Progress = Callable[[int, int], None]
 
-# Metrics every comparison can report, in the order they are shown, with how each is read:
-# money [USD] and share [fraction] by mean and quantiles; probability as the share of samples
-# where it holds; month as the share of samples where it happens within the horizon.
-BASE_METRICS: dict[str, Kind] = {
-    "breakeven_month": "month",
-    "cash_breakeven_month": "month",
-    "capital_need_usd": "money",
-    "equity_raised_usd": "money",
-    "ending_cash_usd": "money",
-    "ownership_at_horizon": "share",
-    "insolvent": "probability",
-    "insolvency_month": "month",
-    "cumulative_operating_income_usd": "money",
-}
-# Operating income of one calendar year (expensed view), e.g. operating_income_2027: offered
-# only when every scenario covers the same calendar months.
-YEAR_METRIC_PREFIX = "operating_income_"
 TABLE_COLUMNS = (
     "metric",
     "kind",
@@ -98,18 +86,6 @@ def paired_difference(reference: Array, other: Array) -> tuple[float, float]:
     return float(np.mean(d)), float(np.std(d, ddof=1) / math.sqrt(n))
 
 
-def metric_kind(name: str) -> Kind:
-    """How a metric is read: 'money', 'share', 'probability' or 'month'."""
-    if name in BASE_METRICS:
-        return BASE_METRICS[name]
-    if name.startswith(YEAR_METRIC_PREFIX) and name.removeprefix(YEAR_METRIC_PREFIX).isdigit():
-        return "money"
-    raise OptionError(
-        f"metrics: {name!r} is not a metric; accepted: {', '.join(BASE_METRICS)}, "
-        f"{YEAR_METRIC_PREFIX}YYYY"
-    )
-
-
 def shared_years(scenarios: Sequence[Scenario]) -> tuple[int, ...]:
     """Calendar years of the scenarios' horizon when they all cover the same months, else ()."""
     spans = {(str(_start(s)), s.horizon_months) for s in scenarios}
@@ -124,11 +100,6 @@ def _start(scenario: Scenario) -> pd.Period:
 
 def _months(scenario: Scenario) -> pd.PeriodIndex:
     return pd.period_range(_start(scenario), periods=scenario.horizon_months, freq="M")
-
-
-def accepted_metrics(years: Iterable[int]) -> list[str]:
-    """Every metric name a comparison of scenarios covering ``years`` accepts, in order."""
-    return [*BASE_METRICS, *(f"{YEAR_METRIC_PREFIX}{year}" for year in years)]
 
 
 def _check_metrics(metrics: str | Sequence[str] | None, years: Sequence[int]) -> tuple[str, ...]:
@@ -247,12 +218,7 @@ class Comparison:
             raise OptionError(
                 f"metric: {metric!r} is not in this comparison; accepted: {', '.join(self.metrics)}"
             )
-        result = self.result(scenario)
-        if metric.startswith(YEAR_METRIC_PREFIX):
-            year = int(metric.removeprefix(YEAR_METRIC_PREFIX))
-            yearly = result.annual_samples("expensed", "operating_income")
-            return yearly[:, result.years.index(year)]
-        return result.metric_values[metric]
+        return metric_values(self.result(scenario), metric)
 
     def paired_values(self, metric: str, scenario: str) -> Array:
         """What is differenced per sample: the values, or 0/1 "reached" for month metrics."""
