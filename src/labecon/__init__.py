@@ -10,6 +10,7 @@ from labecon.api import simulate
 from labecon.calibration import Calibration, CalibrationError, calibrate
 from labecon.calibration.backtest import Backtest, backtest
 from labecon.compare import Comparison, compare
+from labecon.discovery import Discovery, discover
 from labecon.errors import LabeconError, OptionError, Problem, ScenarioError
 from labecon.facts import Fact, FactError, get_fact, load_facts, search_facts
 from labecon.result import STATS, Result
@@ -24,6 +25,7 @@ __all__ = [
     "Calibration",
     "CalibrationError",
     "Comparison",
+    "Discovery",
     "Fact",
     "FactError",
     "LabeconError",
@@ -36,6 +38,7 @@ __all__ = [
     "backtest",
     "calibrate",
     "compare",
+    "discover",
     "explain",
     "get_fact",
     "load_facts",

@@ -889,3 +889,7 @@ def compare(
 from labecon import cli_evidence  # noqa: E402
 
 cli_evidence.register(app)
+
+from labecon import cli_discovery  # noqa: E402
+
+cli_discovery.register(app)

@@ -201,8 +201,8 @@ def parse_outcome(text: str, scenario: Scenario | str | Path | Mapping[str, Any]
     key, colon, value = text.partition(":")
     key = key.strip()
     if not colon or key not in _KEYED:
-        shown = f"{key!r} is not an outcome form" if colon else "is not an outcome"
-        raise OptionError(f"outcome: {text!r} {shown}; accepted: {_forms()}")
+        shown = f": {key!r} is not an outcome form" if colon else " is not an outcome"
+        raise OptionError(f"outcome: {text!r}{shown}; accepted: {_forms()}")
     metric, op, unit = _KEYED[key]
     if unit == "month":
         number = float(_month_index(text, value, loaded, before=op == "<"))
@@ -526,9 +526,9 @@ def _prim(
     elif met:
         # The widest box dense enough: the highest coverage, and of equal ones (peels that
         # removed no case of interest) the densest, which is the latest.
-        coverage = trajectory["coverage"].to_numpy(dtype=np.float64)
+        covered = trajectory["coverage"].to_numpy(dtype=np.float64)
         dense = np.flatnonzero(density >= threshold)
-        chosen = int(dense[coverage[dense] == coverage[dense].max()][-1])
+        chosen = int(dense[covered[dense] == covered[dense].max()][-1])
     else:
         chosen = int(np.flatnonzero(density == density.max())[-1])
     low, high = limits[chosen]
