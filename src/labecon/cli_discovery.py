@@ -85,23 +85,23 @@ def trajectory_table(found: PrimResult, kinds: dict[str, str]) -> Table:
         for step in range(last + 1)
         if abs(step - found.step) <= _STEPS_AROUND or step == last or step == 0
     ]
-    table = Table(box=rich_box.SIMPLE_HEAD, title_justify="left")
+    table = Table(box=rich_box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     table.title = f"Peeling trajectory ({last} steps; the box was chosen at step {found.step})"
     table.caption = "--step N chooses another step's box; --threshold the density to reach"
-    for column in ("step", "peeled", "new limit", "coverage", "density", "mass", "inputs"):
-        table.add_column(column, justify="left" if column == "peeled" else "right")
+    for column in ("step", "peeled", "end", "new limit", "coverage", "density", "mass", "inputs"):
+        table.add_column(column, justify="left" if column in ("peeled", "end") else "right")
     previous = None
     for step in shown:
         if previous is not None and step != previous + 1:
-            table.add_row("…", "", "", "", "", "", "")
+            table.add_row("…", "", "", "", "", "", "", "")
         previous = step
         row = trajectory.iloc[step]
         name = None if step == 0 else str(row["input"])
-        peeled = "" if name is None else f"{name} ({row['side']})"
         limit = "" if name is None else _limit(float(row["limit"]), kinds[name])
         table.add_row(
             str(step),
-            peeled,
+            name or "",
+            "" if name is None else str(row["side"]),
             limit,
             f"{row['coverage']:.0%}",
             f"{row['density']:.0%}",

@@ -685,12 +685,16 @@ def _nothing_message(outcome: Outcome, result: Result, rate: float) -> str:
     if finite.size == 0:
         return f"{head}; {outcome.metric} is never reached within the horizon"
     if kind == "month":
+        first = result.month_label(float(finite.min()))
+        last = result.month_label(float(finite.max()))
+        share = finite.size / len(values)
+        shown = f"{share:.0%}" if share >= 0.01 else f"{share:.2%}"
         spread = (
-            f"{outcome.metric} is reached in {finite.size / len(values):.0%} of samples, "
-            f"from {result.month_label(float(finite.min()))} to "
-            f"{result.month_label(float(finite.max()))}"
+            f"{outcome.metric} is reached in {finite.size:,} of the {len(values):,} samples "
+            f"({shown})"
         )
-        hint = "choose a date in that range"
+        spread += f", in {first}" if first == last else f", from {first} to {last}"
+        hint = "choose a date in that range" if first != last else "choose a date around it"
     else:
         low, high = (float(v) for v in np.quantile(finite, [0.05, 0.95]))
         spread = (
