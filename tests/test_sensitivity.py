@@ -321,7 +321,8 @@ def test_bad_options_are_named_with_what_is_accepted() -> None:
     text = error_of(sensitivity, "sobol-product", INCOME, "fast")
     assert "method: 'fast' is not accepted; accepted: tornado, morris, sobol" in text
     text = error_of(sensitivity, "sobol-product", INCOME, "tornado", n=64)
-    assert "n: is not an option of method 'tornado'; accepted: samples, seed, inputs" in text
+    assert "options: 'n' is not an option of method 'tornado'" in text
+    assert "accepted: samples, seed, inputs, progress" in text
 
 
 def test_inputs_must_be_uncertain_inputs_of_the_scenario() -> None:

@@ -893,3 +893,7 @@ cli_evidence.register(app)
 from labecon import cli_discovery  # noqa: E402
 
 cli_discovery.register(app)
+
+from labecon import cli_analysis  # noqa: E402
+
+cli_analysis.register(app)

@@ -75,6 +75,7 @@ from labecon.scenario.schema import Scenario
 Array = NDArray[np.float64]
 ScenarioLike = Scenario | str | Path | Mapping[str, Any]
 Method = Literal["tornado", "morris", "sobol"]
+Progress = Callable[[int, int], None]
 METHODS: tuple[Method, ...] = ("tornado", "morris", "sobol")
 
 #: Quantile levels of a tornado's low and high ends.
@@ -114,6 +115,7 @@ def tornado(
     samples: int | None = None,
     seed: int = 0,
     inputs: str | Sequence[str] | None = None,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Swing each uncertain input from its p5 to its p95, the others at their medians.
 
@@ -133,6 +135,8 @@ def tornado(
         Seed of the per-month random events [-]; ``0`` is a seed.
     inputs : name or names, optional
         Swing only these uncertain inputs (dotted names); default: all of them.
+    progress : callable, optional
+        Called as ``progress(done, total)`` with the model runs done so far.
 
     Returns
     -------
@@ -158,7 +162,7 @@ def tornado(
     points = [dict(medians)]
     points += [medians | {name: lows[name]} for name in names]
     points += [medians | {name: highs[name]} for name in names]
-    values, censored = _point_means(loaded, metric, points, per_point, seed)
+    values, censored = _point_means(loaded, metric, points, per_point, seed, progress)
     base = float(values[0])
     count = len(names)
     frame = pd.DataFrame(
@@ -192,6 +196,7 @@ def sobol(
     n: int = 512,
     seed: int = 0,
     inputs: str | Sequence[str] | None = None,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """First-order and total Sobol' indices of a metric, with bootstrap 95% intervals.
 
@@ -215,6 +220,8 @@ def sobol(
         Seed of the scrambling, of the bootstrap and of the per-month random events.
     inputs : name or names, optional
         Analyse only these uncertain inputs; the others are held at their medians.
+    progress : callable, optional
+        Called as ``progress(done, total)`` with the model runs done so far.
 
     Returns
     -------
@@ -240,7 +247,7 @@ def sobol(
     sample_rng, analyse_rng, run_seed = _streams(seed)
     problem = _problem(names)
     unit = sobol_sample.sample(problem, n, calc_second_order=False, scramble=True, seed=sample_rng)
-    outcome, censored = _run_design(loaded, metric, names, unit, run_seed)
+    outcome, censored = _run_design(loaded, metric, names, unit, run_seed, progress)
     spread = float(np.std(outcome))
     if not spread > 0:
         raise OptionError(
@@ -280,6 +287,7 @@ def morris(
     levels: int = 4,
     seed: int = 0,
     inputs: str | Sequence[str] | None = None,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Morris screening: elementary effects of each input on a metric, ranked by mu*.
 
@@ -306,6 +314,8 @@ def morris(
         Seed of the trajectories, of the bootstrap and of the per-month random events.
     inputs : name or names, optional
         Screen only these uncertain inputs; the others are held at their medians.
+    progress : callable, optional
+        Called as ``progress(done, total)`` with the model runs done so far.
 
     Returns
     -------
@@ -340,7 +350,7 @@ def morris(
     # Grid level k/(p-1) -> quantile level (k + 1/2)/p: an affine map, the same for every
     # input, so it rescales all effects alike and leaves the ranking unchanged.
     quantiles = (0.5 + grid * (levels - 1)) / levels
-    outcome, censored = _run_design(loaded, metric, names, quantiles, run_seed)
+    outcome, censored = _run_design(loaded, metric, names, quantiles, run_seed, progress)
     effects = morris_analyze.analyze(
         problem,
         grid,
@@ -396,7 +406,8 @@ def sensitivity(
     for name in options:
         if name not in accepted:
             raise OptionError(
-                f"{name}: is not an option of method {method!r}; accepted: {', '.join(accepted)}"
+                f"options: {name!r} is not an option of method {method!r}; accepted: "
+                + ", ".join(accepted)
             )
     return function(scenario, metric, **options)
 
@@ -483,7 +494,12 @@ def _problem(names: Sequence[str]) -> dict[str, Any]:
 
 
 def _run_design(
-    scenario: Scenario, metric: str, names: Sequence[str], unit: Array, seed: int
+    scenario: Scenario,
+    metric: str,
+    names: Sequence[str],
+    unit: Array,
+    seed: int,
+    progress: Progress | None,
 ) -> tuple[Array, float]:
     """The metric at each row of ``unit`` (quantile levels of ``names``), and the censored share.
 
@@ -509,6 +525,8 @@ def _run_design(
         )
         outcome[start:stop], count = _censored(scenario, metric, metric_values(result, metric))
         censored += count
+        if progress is not None:
+            progress(stop, len(levels))
     return outcome, censored / len(levels)
 
 
@@ -518,6 +536,7 @@ def _point_means(
     points: Sequence[Mapping[str, float]],
     samples: int,
     seed: int,
+    progress: Progress | None,
 ) -> tuple[Array, float]:
     """The metric's mean over ``samples`` samples at each point, and the censored share.
 
@@ -526,6 +545,7 @@ def _point_means(
     all points run at once.
     """
     names = list(points[0])
+    total = len(points) * samples
     if monthly_streams(scenario):
         means = np.empty(len(points))
         censored = 0
@@ -534,10 +554,14 @@ def _point_means(
             values, count = _censored(scenario, metric, metric_values(result, metric))
             means[i] = values.mean()
             censored += count
-        return means, censored / (len(points) * samples)
+            if progress is not None:
+                progress((i + 1) * samples, total)
+        return means, censored / total
     columns = {name: np.repeat([p[name] for p in points], samples) for name in names}
-    result = simulate(scenario, samples=len(points) * samples, seed=seed, inputs=columns)
+    result = simulate(scenario, samples=total, seed=seed, inputs=columns)
     values, count = _censored(scenario, metric, metric_values(result, metric))
+    if progress is not None:
+        progress(total, total)
     return values.reshape(len(points), samples).mean(axis=1), count / values.size
 
 
