@@ -267,6 +267,7 @@ def test_another_seed_another_design() -> None:
 
 
 def test_sensitivity_dispatches_to_each_method() -> None:
+    assert labecon.sensitivity is sensitivity  # the Python API: labecon.sensitivity(...)
     frame = sensitivity("sobol-product", INCOME, "tornado")
     pd.testing.assert_frame_equal(frame, tornado("sobol-product", INCOME))
     assert list(sensitivity("sobol-product", INCOME, "morris", trajectories=4).columns) == [

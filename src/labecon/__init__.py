@@ -16,6 +16,7 @@ from labecon.facts import Fact, FactError, get_fact, load_facts, search_facts
 from labecon.result import STATS, Result
 from labecon.scenario import Scenario, load_scenario, validate
 from labecon.scenario.explain import explain
+from labecon.sensitivity import sensitivity
 
 __version__ = "0.1.0"
 
@@ -44,6 +45,7 @@ __all__ = [
     "load_facts",
     "load_scenario",
     "search_facts",
+    "sensitivity",
     "simulate",
     "validate",
 ]
