@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/labecon run baseline --out $(OUT)
-	@echo "Report written to $(abspath $(OUT))"
+	@echo "Report: $(abspath $(OUT))/report.html"
 
 test: $(STAMP)
+	bash scripts/install-system-deps.sh  # Debian's chromium, for the report's browser test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest

@@ -42,7 +42,9 @@ from labecon.compare import Comparison, check_scenarios
 from labecon.compare import compare as compare_scenarios
 from labecon.errors import OptionError, Problem, ScenarioError
 from labecon.ledger import UNATTRIBUTED_COSTS
+from labecon.report import REPORT_FILES, report_files
 from labecon.result import STATS, Result, statistic
+from labecon.scenario.explain import explain
 from labecon.scenario.loading import builtin_descriptions, load_scenario
 from labecon.scenario.schema import Scenario
 
@@ -51,7 +53,9 @@ Array = NDArray[np.float64]
 # CSV figures keep 12 significant digits (float noise such as 199999999.99999997 is dropped);
 # result.json keeps full precision.
 CSV_FLOAT_FORMAT = "%.12g"
-OUTPUT_FILES = ("annual.csv", "generations.csv", "metrics.json", "result.json")
+DATA_FILES = ("annual.csv", "generations.csv", "metrics.json", "result.json")
+# report.html, report.xlsx, samples.parquet: written too unless --no-report.
+OUTPUT_FILES = (*DATA_FILES, *REPORT_FILES)
 # Runs at least this large get ~50 progress ticks; smaller ones let simulate() choose chunks.
 PROGRESS_TICK_SAMPLES = 20_000
 PROGRESS_TICKS = 50
@@ -298,7 +302,7 @@ def check_out_dir(directory: Path) -> None:
             _fail(f"--out: {str(target)!r} is a directory, so {name} cannot be written there")
 
 
-def write_outputs(directory: Path, texts: Mapping[str, str]) -> Path:
+def write_outputs(directory: Path, texts: Mapping[str, str | bytes]) -> Path:
     """Write files into ``directory`` atomically: all into a temporary folder, then moved.
 
     A failure leaves no partial file behind (and removes ``directory`` if it was created
@@ -311,8 +315,8 @@ def write_outputs(directory: Path, texts: Mapping[str, str]) -> Path:
     try:
         staging = Path(tempfile.mkdtemp(prefix=".labecon-", dir=directory))
         for name, text in texts.items():
-            with (staging / name).open("w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            with (staging / name).open("wb") as handle:
+                handle.write(text.encode("utf-8") if isinstance(text, str) else text)
                 handle.flush()
                 os.fsync(handle.fileno())
         for name in texts:
@@ -573,8 +577,9 @@ def run(
             "-o",
             help="Directory to write annual.csv (tidy: view, item, year, mean, p5, p25, p50, "
             "p75, p95), generations.csv (long: one row per stat and generation, columns stat, "
-            "generation, then the generation figures), metrics.json and result.json. Created "
-            "if missing; files are written atomically.",
+            "generation, then the generation figures), metrics.json, result.json and the "
+            "report: report.html (offline charts), report.xlsx and samples.parquet (each "
+            "sample's yearly results). Created if missing; files are written atomically.",
             show_default=False,
         ),
     ] = None,
@@ -585,6 +590,14 @@ def run(
             help="Print only the full result as one JSON document on stdout (no summary).",
         ),
     ] = False,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report/--no-report",
+            help="With --out, also write report.html, report.xlsx and samples.parquet "
+            "(about as long again as the run at 10,000 samples).",
+        ),
+    ] = True,
 ) -> None:
     """Simulate a scenario and print a summary (or JSON), optionally writing result files."""
     try:
@@ -611,8 +624,11 @@ def run(
     document = result.to_dict() if as_json or out is not None else {}
     written: Path | None = None
     if out is not None:
+        files: dict[str, str | bytes] = dict(output_texts(result, document))
+        if report:
+            files |= report_files(result, inputs=explain(scenario))
         try:
-            written = write_outputs(out, output_texts(result, document))
+            written = write_outputs(out, files)
         except OSError as exc:
             _fail(f"--out: cannot write to {str(out)!r}: {exc.strerror or exc}")
     if as_json:
@@ -622,11 +638,15 @@ def run(
     if written is not None:
         # Under --json, stdout holds the JSON document only.
         notice = stderr if as_json else Console(highlight=False)
-        files = ", ".join(OUTPUT_FILES)
+        names = ", ".join(name for name in OUTPUT_FILES if report or name in DATA_FILES)
         notice.print(
-            Text.assemble(("Wrote ", "bold"), files, (" to ", "bold"), str(written)),
+            Text.assemble(("Wrote ", "bold"), names, (" to ", "bold"), str(written)),
             soft_wrap=True,
         )
+        if report:
+            notice.print(
+                Text.assemble(("Report: ", "bold"), str(written / "report.html")), soft_wrap=True
+            )
 
 
 @app.command()
