@@ -59,8 +59,8 @@ def box_table(found: PrimResult, number: int) -> Table:
         "density if dropped: the box's density without that restriction (lower = matters more)"
     )
     table.add_column("input", style="bold", no_wrap=True)
-    table.add_column("box", justify="right")
-    table.add_column("range in the samples", justify="right")
+    table.add_column("box", justify="right", no_wrap=True)
+    table.add_column("range in the samples", justify="right", no_wrap=True)
     table.add_column("density if dropped", justify="right")
     rows = found.box[found.box["restricted"]].sort_values("density_if_dropped")
     for _, row in rows.iterrows():

@@ -571,7 +571,7 @@ def prim_boxes(x: pd.DataFrame, y: ArrayLike, boxes: int = 2, **options: Any) ->
 
     Coverage and mass stay shares of all the data, so coverages add up. Stops early when the
     cases left have no case of interest (or nothing else). ``options`` are those of
-    :func:`prim`.
+    :func:`prim`; a ``step`` chooses the first box only (the later trajectories differ).
     """
     if isinstance(boxes, bool) or not isinstance(boxes, int) or boxes < 1:
         raise OptionError(f"boxes: {boxes!r} is not accepted; accepted: an integer >= 1")
@@ -597,7 +597,7 @@ def prim_boxes(x: pd.DataFrame, y: ArrayLike, boxes: int = 2, **options: Any) ->
         if not rest.any() or rest.all():
             break
         data = _Data(values[left], rest, len(flags), int(flags.sum()))
-        result = _prim(data, names, **settings)
+        result = _prim(data, names, **(settings if not found else settings | {"step": None}))
         found.append(result)
         left &= ~result.contains(x)
     return found
