@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from labecon.cli import app
-from labecon.cli_analysis import tornado_bar
+from labecon.cli_analysis import _number, tornado_bar
 
 runner = CliRunner(env={"COLUMNS": "100", "NO_COLOR": "1"})
 B = 1e9
@@ -123,6 +123,20 @@ def test_notes_for_correlations_and_censored_months(tmp_path: Path) -> None:
     assert f"rank correlations are not applied: {MULTIPLE} ~ {COST} (+0.3)" in out
     assert "not reached within the horizon in 20% of the runs" in out
     assert "count as month 18" in out
+
+
+def test_input_values_are_compact() -> None:
+    # A p5 of 999,999,999.9 (float noise around $1B) reads 1B, not 1e+03M; headcounts stay
+    # whole below 10,000; fractions keep three significant figures.
+    assert [_number(v) for v in (999_999_999.9, 2.5e10, 4.5e5, 2000.0, 4500.0, 0.155, 7.0)] == [
+        "1B",
+        "25B",
+        "450k",
+        "2000",
+        "4500",
+        "0.155",
+        "7",
+    ]
 
 
 def test_tornado_bar_cells() -> None:

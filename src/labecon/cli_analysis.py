@@ -220,12 +220,11 @@ def _add_columns(
 
 def _number(value: Any) -> str:
     """An input's value in its own unit, compact: 0.155, 2000, 400k, 25B."""
-    number = float(value)
-    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e4, "k")):
-        if abs(number) >= scale:
-            scale = 1e3 if suffix == "k" else scale
+    number = float(f"{float(value):.3g}")  # 999,999,999.9 -> 1e9, shown as 1B
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(number) >= max(scale, 1e4):
             return f"{number / scale:.3g}{suffix}"
-    return f"{number:.3g}"
+    return f"{number:.4g}"
 
 
 def _metric_figure(value: Any, metric: str, *, difference: bool = False) -> str:
