@@ -19,7 +19,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from labecon.cli_discovery import _limit
 from labecon.cli_evidence import _check_out, _cli, _reported
+from labecon.discovery import input_kind
 from labecon.metrics import metric_kind
 from labecon.scenario.loading import load_scenario
 from labecon.sensitivity import METHODS, sensitivity
@@ -218,6 +220,14 @@ def _add_columns(
     table.add_column("", no_wrap=True, overflow="crop")
 
 
+def _input_value(value: Any, name: str) -> str:
+    """An input's value in its unit: money with $, rates in %, months; other numbers compact."""
+    kind = input_kind(name)
+    if kind in ("money", "rate", "months"):
+        return str(_limit(float(value), kind))
+    return _number(value)
+
+
 def _number(value: Any) -> str:
     """An input's value in its own unit, compact: 0.155, 2000, 400k, 25B."""
     number = float(f"{float(value):.3g}")  # 999,999,999.9 -> 1e9, shown as 1B
@@ -266,9 +276,10 @@ def _tornado_table(frame: pd.DataFrame, bar: int) -> Table:
         default=0.0,
     )
     for row in frame.to_dict("records"):
+        name = str(row["input"])
         table.add_row(
-            str(row["input"]),
-            f"{_number(row['low_value'])} → {_number(row['high_value'])}",
+            name,
+            f"{_input_value(row['low_value'], name)} → {_input_value(row['high_value'], name)}",
             _metric_figure(row["metric_at_low"], metric),
             _metric_figure(row["metric_at_high"], metric),
             _metric_figure(row["swing"], metric, difference=True),
