@@ -145,7 +145,6 @@ def discover_command(
         str,
         typer.Option(
             "--outcome",
-            "-o",
             help="What to explain: " + ", ".join(OUTCOME_FORMS) + ".",
             show_default=False,
         ),
