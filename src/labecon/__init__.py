@@ -13,6 +13,7 @@ from labecon.compare import Comparison, compare
 from labecon.discovery import Discovery, discover
 from labecon.errors import LabeconError, OptionError, Problem, ScenarioError
 from labecon.facts import Fact, FactError, get_fact, load_facts, search_facts
+from labecon.report import write_report
 from labecon.result import STATS, Result
 from labecon.scenario import Scenario, load_scenario, validate
 from labecon.scenario.explain import explain
@@ -48,4 +49,5 @@ __all__ = [
     "sensitivity",
     "simulate",
     "validate",
+    "write_report",
 ]

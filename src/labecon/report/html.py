@@ -256,8 +256,7 @@ def sensitivity_charts(sensitivity: Sensitivity) -> list[Chart]:
         for outcome, frame in _by_outcome(table):
             # labecon.sensitivity names the outcome in attrs; a column may name several.
             outcome = outcome or str(table.attrs.get("metric", ""))
-            label = f"{title}: {outcome}" if outcome else title
-            charts.extend(_sensitivity_figures(label, frame))
+            charts.extend(_sensitivity_figures(title, outcome, frame))
     return charts
 
 
@@ -296,53 +295,66 @@ def _bars(frame: pd.DataFrame, column: str, name: str, error: str | None = None)
     )
 
 
-def _sensitivity_layout(fig: go.Figure, rows: int, x_title: str) -> go.Figure:
+def _sensitivity_layout(
+    fig: go.Figure, rows: int, x_title: str, money_axis: bool = False, suffix: str = ""
+) -> go.Figure:
     _layout(fig, hovermode="closest", barmode="group")
     fig.update_layout(height=max(CHART_HEIGHT, 120 + 28 * rows), margin={"l": 260})
     fig.update_xaxes(title_text=x_title)
+    if money_axis:
+        fig.update_xaxes(tickprefix="$", ticksuffix=suffix)
     return fig
 
 
-def _sensitivity_figures(label: str, frame: pd.DataFrame) -> list[Chart]:
+def _sensitivity_figures(title: str, outcome: str, frame: pd.DataFrame) -> list[Chart]:
+    """The charts one sensitivity table supports; ``outcome`` names what was measured."""
     charts: list[Chart] = []
-    key = "sensitivity-" + re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    about = outcome or title
+    key = "sensitivity-" + re.sub(r"[^a-z0-9]+", "-", f"{title} {outcome}".lower()).strip("-")
+    money_axis = outcome.endswith("_usd")  # metric names carry their unit
+    unit_title = f"{outcome or 'outcome'}{' [USD]' if money_axis else ''}"
     if set(frame.columns) >= _TORNADO:
         tornado = frame.assign(swing=(frame["metric_at_high"] - frame["metric_at_low"]).abs())
         tornado = _top(tornado, "swing")
-        base = float(tornado["base"].iloc[0])
+        ends = tornado[["metric_at_low", "metric_at_high", "base"]].to_numpy().ravel()
+        divisor, suffix = _scale(ends.tolist()) if money_axis else (1.0, "")
+        base = float(tornado["base"].iloc[0]) / divisor
         fig = go.Figure(
             [
                 go.Bar(
                     y=tornado["input"].astype(str),
-                    x=tornado[end] - base,
+                    x=tornado[end] / divisor - base,
                     base=base,
                     name=name,
                     orientation="h",
                     marker={"color": colour},
                 )
                 for end, name, colour in (
-                    ("metric_at_low", "input at its low end", LOSS),
-                    ("metric_at_high", "input at its high end", GAIN),
+                    ("metric_at_low", "input at its low end", "#ff7f0e"),
+                    ("metric_at_high", "input at its high end", TOTAL),
                 )
             ]
         )
-        _sensitivity_layout(fig, len(tornado), "outcome")
+        _sensitivity_layout(fig, len(tornado), unit_title, money_axis, suffix)
         fig.update_layout(barmode="overlay")
         fig.add_vline(x=base, line={"color": "#444", "width": 1})
         charts.append(
             Chart(
                 key + "-tornado",
-                f"Tornado — {label}",
+                f"Tornado: {about}",
                 "The outcome with each input moved to its low and high end, the others at "
-                "their base values; inputs ordered by swing.",
+                "their base values (the vertical line); inputs ordered by swing.",
                 fig,
             )
         )
     elif "swing" in frame.columns:
         top = _top(frame, "swing")
-        fig = _sensitivity_layout(go.Figure(_bars(top, "swing", "swing")), len(top), "swing")
+        divisor, suffix = _scale(top["swing"].to_list()) if money_axis else (1.0, "")
+        top = top.assign(swing=top["swing"] / divisor)
+        fig = go.Figure(_bars(top, "swing", "swing"))
+        _sensitivity_layout(fig, len(top), f"swing of {unit_title}", money_axis, suffix)
         charts.append(
-            Chart(key + "-swing", f"Swing — {label}", "Swing of the outcome by input.", fig)
+            Chart(key + "-swing", f"Swing: {about}", "Swing of the outcome by input.", fig)
         )
     if {"S1", "ST"} & set(frame.columns):
         top = _top(frame, "ST" if "ST" in frame.columns else "S1")
@@ -355,7 +367,7 @@ def _sensitivity_figures(label: str, frame: pd.DataFrame) -> list[Chart]:
         charts.append(
             Chart(
                 key + "-sobol",
-                f"Sobol indices — {label}",
+                f"Sobol indices: {about}",
                 "Share of the outcome's variance due to each input alone (S1) and with its "
                 "interactions (ST); bars show confidence intervals where given.",
                 fig,
@@ -363,14 +375,18 @@ def _sensitivity_figures(label: str, frame: pd.DataFrame) -> list[Chart]:
         )
     if "mu_star" in frame.columns:
         top = _top(frame, "mu_star")
+        spread = [c for c in ("mu_star", "mu_star_conf", "sigma") if c in top.columns]
+        divisor, suffix = _scale(top["mu_star"].to_list()) if money_axis else (1.0, "")
+        top = top.assign(**{c: top[c] / divisor for c in spread})
         traces = [_bars(top, "mu_star", "μ*", "mu_star_conf")]
         if "sigma" in top.columns:
             traces.append(_bars(top, "sigma", "σ"))
-        fig = _sensitivity_layout(go.Figure(traces), len(top), "elementary effect")
+        fig = go.Figure(traces)
+        _sensitivity_layout(fig, len(top), f"elementary effect on {unit_title}", money_axis, suffix)
         charts.append(
             Chart(
                 key + "-morris",
-                f"Morris screening — {label}",
+                f"Morris screening: {about}",
                 "Mean absolute elementary effect (μ*) of each input, and its spread (σ).",
                 fig,
             )
