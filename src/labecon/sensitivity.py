@@ -426,9 +426,9 @@ def _prepare(
     uncertain = dict(loaded.uncertain_inputs())
     if not uncertain:
         raise OptionError(
-            f"scenario: {loaded.name!r} has no uncertain input, so there is nothing to vary; "
-            f"the {method} method (like tornado, morris and sobol) needs at least one input "
-            'given as a distribution, e.g. cost_multiplier: "2 to 5"'
+            f"scenario: {loaded.name!r} has no uncertain input, so {method} has nothing to "
+            "vary; tornado, morris and sobol all need at least one input given as a "
+            'distribution, e.g. cost_multiplier: "2 to 5"'
         )
     _check_metric(loaded, metric, uncertain)
     if inputs is None:
