@@ -40,7 +40,7 @@ def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     args = ["run", SCENARIO, "--samples", str(SAMPLES), "--seed", str(SEED), "--out", str(out)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert f"Report: {out.resolve() / 'report.html'}" in result.stdout
+    assert "report.html, report.xlsx, samples.parquet to " + str(out.resolve()) in result.stdout
     return out
 
 

@@ -643,10 +643,6 @@ def run(
             Text.assemble(("Wrote ", "bold"), names, (" to ", "bold"), str(written)),
             soft_wrap=True,
         )
-        if report:
-            notice.print(
-                Text.assemble(("Report: ", "bold"), str(written / "report.html")), soft_wrap=True
-            )
 
 
 @app.command()
