@@ -176,7 +176,7 @@ def tornado(
     )
     frame["swing"] = (frame["metric_at_high"] - frame["metric_at_low"]).abs()
     frame["base"] = base
-    frame = _ranked(frame, "swing")
+    frame = _ranked(frame[list(TORNADO_COLUMNS)], "swing")
     return _described(
         frame,
         loaded,
