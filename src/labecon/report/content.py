@@ -164,7 +164,13 @@ def revenue_by_channel(result: Result) -> pd.DataFrame:
         },
         index=result.months,
     )
-    return frame.loc[:, (frame != 0).any(axis=0)]
+    return _nonzero_layers(frame)
+
+
+def _nonzero_layers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns that are not zero throughout; one zero layer if none is (no revenue)."""
+    kept = frame.loc[:, (frame != 0).any(axis=0)]
+    return kept if kept.shape[1] else pd.DataFrame({"revenue": 0.0}, index=frame.index)
 
 
 def revenue_by_generation(result: Result) -> pd.DataFrame:
@@ -173,7 +179,7 @@ def revenue_by_generation(result: Result) -> pd.DataFrame:
     frame = pd.DataFrame(
         layers, index=result.months, columns=[f"gen {g}" for g in range(layers.shape[1])]
     )
-    return frame.loc[:, (frame != 0).any(axis=0)]
+    return _nonzero_layers(frame)
 
 
 # -- one generation's life -------------------------------------------------------------------
