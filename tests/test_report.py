@@ -457,3 +457,47 @@ def test_make_run_ends_by_printing_the_report_path() -> None:
     assert recipe.rstrip().splitlines()[-1].strip() == (
         '@echo "Report: $(abspath $(OUT))/report.html"'
     )
+
+
+def test_run_draws_the_tornado_it_is_asked_for(tmp_path: Path) -> None:
+    # sobol-product: cumulative operating income is (m - 1) x C, so both inputs swing it.
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "sobol-product",
+            "--samples",
+            "50",
+            "--out",
+            str(out),
+            "--sensitivity",
+            "tornado",
+            "--sensitivity-metric",
+            "cumulative_operating_income_usd",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text("utf-8")
+    assert "sensitivity-tornado-cumulative-operating-income-usd-tornado" in page
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sensitivity", "tornad"], "'tornad' is not a method; accepted: tornado, morris, sobol"),
+        (
+            ["--sensitivity", "tornado", "--sensitivity-metric", "profit"],
+            "'profit' is not a metric",
+        ),
+        (["--sensitivity", "tornado", "--no-report"], "accepted with --out"),
+    ],
+)
+def test_run_refuses_bad_sensitivity_options_before_running(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", "amodei", "--samples", "5", "--out", str(out), *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not out.exists()

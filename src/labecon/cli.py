@@ -42,11 +42,14 @@ from labecon.compare import Comparison, check_scenarios
 from labecon.compare import compare as compare_scenarios
 from labecon.errors import OptionError, Problem, ScenarioError
 from labecon.ledger import UNATTRIBUTED_COSTS
+from labecon.metrics import metric_kind
 from labecon.report import REPORT_FILES, report_files
 from labecon.result import STATS, Result, statistic
 from labecon.scenario.explain import explain
 from labecon.scenario.loading import builtin_descriptions, load_scenario
 from labecon.scenario.schema import Scenario
+from labecon.sensitivity import METHODS as SENSITIVITY_METHODS
+from labecon.sensitivity import sensitivity
 
 Array = NDArray[np.float64]
 
@@ -598,12 +601,37 @@ def run(
             "(about as long again as the run at 10,000 samples).",
         ),
     ] = True,
+    sensitivity_method: Annotated[
+        str | None,
+        typer.Option(
+            "--sensitivity",
+            help="With --out, add sensitivity charts to the report: tornado, morris or sobol "
+            "(see `labecon sensitivity`).",
+            show_default=False,
+        ),
+    ] = None,
+    sensitivity_metric: Annotated[
+        str,
+        typer.Option(help="The metric the report's sensitivity charts explain."),
+    ] = "capital_need_usd",
 ) -> None:
     """Simulate a scenario and print a summary (or JSON), optionally writing result files."""
     try:
         loaded = load_scenario(scenario)
     except ScenarioError as exc:
         _fail_scenario(exc, scenario)
+    if sensitivity_method is not None:
+        if out is None or not report:
+            _fail("--sensitivity: draws charts in the report; accepted with --out (and the report)")
+        if sensitivity_method not in SENSITIVITY_METHODS:
+            _fail(
+                f"--sensitivity: {sensitivity_method!r} is not a method; accepted: "
+                + ", ".join(SENSITIVITY_METHODS)
+            )
+        try:
+            metric_kind(sensitivity_metric)
+        except OptionError as exc:
+            _fail(f"--sensitivity-metric: {exc}")
     if out is not None:
         check_out_dir(out)
     stderr = _error_console()
@@ -626,7 +654,13 @@ def run(
     if out is not None:
         files: dict[str, str | bytes] = dict(output_texts(result, document))
         if report:
-            files |= report_files(result, inputs=explain(scenario))
+            swings = None
+            if sensitivity_method is not None:
+                try:
+                    swings = sensitivity(loaded, sensitivity_metric, sensitivity_method, seed=seed)
+                except OptionError as exc:
+                    _fail(f"--sensitivity: {exc}")
+            files |= report_files(result, sensitivity=swings, inputs=explain(scenario))
         try:
             written = write_outputs(out, files)
         except OSError as exc:
