@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from labecon.cli_discovery import _limit
 from labecon.cli_evidence import _check_out, _cli, _reported
 from labecon.discovery import input_kind
+from labecon.formatting import format_input
 from labecon.metrics import metric_kind
 from labecon.scenario.loading import load_scenario
 from labecon.sensitivity import METHODS, sensitivity
@@ -224,7 +224,7 @@ def _input_value(value: Any, name: str) -> str:
     """An input's value in its unit: money with $, rates in %, months; other numbers compact."""
     kind = input_kind(name)
     if kind in ("money", "rate", "months"):
-        return str(_limit(float(value), kind))
+        return str(format_input(float(value), kind))
     return _number(value)
 
 

@@ -6,7 +6,6 @@ discover` and renders the box and the peeling trajectory with Rich.
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 import typer
@@ -17,23 +16,10 @@ from rich.text import Text
 
 from labecon.cli_evidence import _cli, _reported
 from labecon.discovery import OUTCOME_FORMS, Discovery, PrimResult, discover
+from labecon.formatting import format_input
 
 # Trajectory steps shown on each side of the chosen one.
 _STEPS_AROUND = 3
-
-
-def _limit(value: float, kind: str) -> str:
-    """An input's value in its unit, formatted like the rest of the CLI."""
-    cli = _cli()
-    if not math.isfinite(value):
-        return "—"
-    if kind == "money":
-        return str(cli.format_money(value))
-    if kind == "rate":
-        return str(cli.format_rate(value))
-    if kind == "months":
-        return str(cli.format_months(value))
-    return f"{value:.3g}"
 
 
 def _range(row: Any) -> str:
@@ -41,7 +27,7 @@ def _range(row: Any) -> str:
     kind = str(row["kind"])
     low_cut = row["low"] > row["data_low"]
     high_cut = row["high"] < row["data_high"]
-    low, high = _limit(float(row["low"]), kind), _limit(float(row["high"]), kind)
+    low, high = format_input(float(row["low"]), kind), format_input(float(row["high"]), kind)
     if low_cut and high_cut:
         return low if low == high else f"{low} to {high}"
     return f"≥ {low}" if low_cut else f"≤ {high}"
@@ -68,7 +54,9 @@ def box_table(found: PrimResult, number: int) -> Table:
         table.add_row(
             str(row["input"]),
             _range(row),
-            f"{_limit(float(row['data_low']), kind)} to {_limit(float(row['data_high']), kind)}",
+            format_input(float(row["data_low"]), kind)
+            + " to "
+            + format_input(float(row["data_high"]), kind),
             f"{float(row['density_if_dropped']):.0%}",
         )
     if rows.empty:
@@ -97,7 +85,7 @@ def trajectory_table(found: PrimResult, kinds: dict[str, str]) -> Table:
         previous = step
         row = trajectory.iloc[step]
         name = None if step == 0 else str(row["input"])
-        limit = "" if name is None else _limit(float(row["limit"]), kinds[name])
+        limit = "" if name is None else format_input(float(row["limit"]), kinds[name])
         table.add_row(
             str(step),
             name or "",

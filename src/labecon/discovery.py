@@ -46,7 +46,7 @@ from labecon.errors import OptionError
 from labecon.metrics import accepted_metrics, metric_kind, metric_values
 from labecon.result import Result
 from labecon.sampler import Overrides
-from labecon.scenario.citations import _field_meta
+from labecon.scenario.citations import field_meta
 from labecon.scenario.loading import load_scenario
 from labecon.scenario.quantities import Kind, QuantityError, parse_scalar
 from labecon.scenario.schema import Scenario
@@ -606,7 +606,7 @@ def prim_boxes(x: pd.DataFrame, y: ArrayLike, boxes: int = 2, **options: Any) ->
 # -- discovery on a scenario -------------------------------------------------------------------
 def input_kind(name: str) -> Kind | None:
     """The kind (money, rate, number, months) of a scenario input by its dotted name."""
-    meta = _field_meta(name.split("."))
+    meta = field_meta(name.split("."))
     return None if meta is None else meta.kind
 
 

@@ -21,6 +21,8 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from labecon.errors import OptionError
+from labecon.formatting import SCALES, format_money, format_percent
+from labecon.formatting import finite as _finite
 from labecon.ledger import UNATTRIBUTED_COSTS
 from labecon.report import content
 from labecon.report.content import Fan, Unit
@@ -36,7 +38,6 @@ MEDIAN = "rgb(31, 119, 180)"
 GAIN, LOSS, TOTAL = "#2ca02c", "#d62728", "#1f77b4"
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 SENSITIVITY_TOP = 15  # inputs shown per sensitivity chart, the largest first
-_SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
 
 @dataclass(frozen=True)
@@ -50,31 +51,8 @@ class Chart:
 
 
 # -- number formatting -----------------------------------------------------------------------
-def money(value: Any) -> str:
-    """USD to three significant figures: $1.23B, -$800M, $12.5k; an en dash when missing."""
-    if not _finite(value):
-        return "–"
-    size = abs(float(value))
-    if size < 0.005:
-        return "$0"
-    rounded = float(f"{size:.3g}")
-    scale, suffix = next(((s, n) for s, n in _SCALES if rounded >= s), (1.0, ""))
-    mantissa = rounded / scale
-    decimals = 0 if mantissa >= 100 else 1 if mantissa >= 10 else 2
-    sign = "-" if float(value) < 0 else ""
-    return f"{sign}${mantissa:,.{decimals}f}{suffix}"
-
-
-def percent(value: Any) -> str:
-    """A share as a percentage: 37%, <1%, >99%."""
-    if not _finite(value):
-        return "–"
-    share = float(value)
-    if 0 < share < 0.01:
-        return "<1%"
-    if 0.99 < share < 1:
-        return ">99%"
-    return f"{share:.0%}"
+money = format_money
+percent = format_percent
 
 
 def figure_text(value: Any, unit: Unit) -> str:
@@ -95,15 +73,11 @@ def figure_text(value: Any, unit: Unit) -> str:
     return f"{number:,.3g}"
 
 
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float | np.number) and math.isfinite(float(value))
-
-
 def _scale(values: Iterable[float]) -> tuple[float, str]:
     """A divisor and suffix so that the largest absolute value reads well ($12.3B)."""
     finite = [abs(v) for v in values if math.isfinite(v)]
     top = max(finite, default=0.0)
-    return next(((s, n) for s, n in _SCALES if top >= s), (1.0, ""))
+    return next(((s, n) for s, n in SCALES if top >= s), (1.0, ""))
 
 
 def _axis(fig: go.Figure, unit: Unit, per: str, suffix: str) -> None:

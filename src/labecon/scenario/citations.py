@@ -67,7 +67,7 @@ class Citation:
         """The dotted name of the scenario input the citation feeds."""
         parts = self.path.split(".")
         for cut in range(len(parts), 0, -1):
-            if _field_meta(parts[:cut]) is not None:
+            if field_meta(parts[:cut]) is not None:
                 return ".".join(parts[:cut])
         return self.path
 
@@ -198,7 +198,7 @@ def _check(fact: Fact, dist: Any, path: str, ref: Mapping[str, Any]) -> Problem 
 def _check_kind(fact: Fact, path: str) -> Problem | None:
     parts = path.split(".")
     for cut in range(len(parts), 0, -1):
-        meta = _field_meta(parts[:cut])
+        meta = field_meta(parts[:cut])
         if meta is None:
             continue
         if not unit_fits(meta.kind, fact.unit):
@@ -233,7 +233,7 @@ def _value(fact: Fact, dist: str, times: float, ref: Mapping[str, Any]) -> Any:
     return out
 
 
-def _field_meta(parts: list[str]) -> P | None:
+def field_meta(parts: list[str]) -> P | None:
     """The :class:`P` metadata of the scenario field at ``parts``, or None if not numeric."""
     from labecon.scenario.schema import Scenario
 
