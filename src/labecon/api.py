@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from labecon.backends import Backend, chunk_bounds, open_backend
 from labecon.engine import simulate_chunk
 from labecon.errors import OptionError
 from labecon.result import Result, ResultBuilder
 from labecon.sampler import Overrides, Sampler, check_overrides, normalise_seed
 from labecon.scenario.loading import load_scenario
 from labecon.scenario.schema import Scenario
-from labecon.views import sample_views
+from labecon.views import SampleViews, sample_views
 
 Progress = Callable[[int, int], None]
 # Cells of (samples x grid months x generations) arrays held at once per chunk; bounds the
@@ -31,6 +35,46 @@ def default_chunk_size(scenario: Scenario, samples: int) -> int:
     return max(1, min(samples, _CELLS_PER_CHUNK // max(cells, 1)))
 
 
+@dataclass(frozen=True)
+class Run:
+    """What every chunk of a run shares: sent once to each worker of a cluster."""
+
+    scenario: Scenario
+    seed: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Samples ``start .. start+count-1`` of a run, with their overridden input values.
+
+    Array values of ``inputs`` hold one value per sample of this chunk only.
+    """
+
+    start: int
+    count: int
+    inputs: Overrides
+
+
+def simulate_samples(run: Run, chunk: Chunk) -> SampleViews:
+    """Per-sample results of one chunk of a run: the unit of work of every backend.
+
+    Draws depend only on the seed and the sample's index, so a chunk's results are the
+    same whichever process computes them.
+    """
+    sampler = Sampler(run.scenario, run.seed, chunk.inputs, first_sample=chunk.start)
+    draws = sampler.draw(chunk.start, chunk.count)
+    return sample_views(simulate_chunk(run.scenario, draws, chunk.count), run.scenario, draws)
+
+
+def _chunk_inputs(inputs: Overrides, start: int, count: int) -> dict[str, Any]:
+    """The overrides of samples ``start .. start+count-1``: numbers as they are, arrays cut."""
+    out: dict[str, Any] = {}
+    for name, value in inputs.items():
+        array = np.asarray(value, dtype=np.float64)
+        out[name] = float(array) if array.ndim == 0 else array[start : start + count]
+    return out
+
+
 def simulate(
     scenario: Scenario | str | Path | Mapping[str, Any],
     samples: int = 1000,
@@ -38,6 +82,10 @@ def simulate(
     chunk_size: int | None = None,
     progress: Progress | None = None,
     inputs: Overrides | None = None,
+    *,
+    backend: str | Backend | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> Result:
     """Simulate ``samples`` Monte Carlo samples of a scenario.
 
@@ -45,6 +93,13 @@ def simulate(
     gives the same numbers whatever ``chunk_size``; ``seed=None`` draws a fresh seed, kept in
     ``Result.seed``. ``progress(done, total)`` is called after each chunk. ``inputs`` sets
     uncertain inputs by name instead of drawing them: a number, or one value per sample.
+
+    Chunks run in this process by default. ``backend="dask"`` runs them as tasks on a Dask
+    cluster: the one at ``scheduler`` (e.g. ``"tcp://host:8786"``), or, with ``workers=N``
+    and no scheduler, a local cluster of N worker processes started and closed here
+    (``scheduler`` or ``workers`` alone imply ``"dask"``). An open
+    :class:`labecon.backends.Backend` can be passed instead, to reuse one cluster for many
+    runs. Every backend gives the same numbers for the same seed and chunk size.
     """
     loaded = load_scenario(scenario)
     if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= MAX_SAMPLES:
@@ -58,17 +113,33 @@ def simulate(
     fixed_seed = normalise_seed(seed)
     size = chunk_size or default_chunk_size(loaded, samples)
     check_overrides(loaded, inputs or {}, samples)
-    sampler = Sampler(loaded, fixed_seed, inputs or {})
-    builder = ResultBuilder(loaded, fixed_seed, samples)
-    for start in range(0, samples, size):
-        count = min(size, samples - start)
-        draws = sampler.draw(start, count)
-        chunk = sample_views(simulate_chunk(loaded, draws, count), loaded, draws)
-        if start == 0:
-            check_memory(ResultBuilder.bytes_per_sample(chunk), samples)
-        builder.add(chunk)
-        if progress is not None:
-            progress(start + count, samples)
+    chunks = [
+        Chunk(start, count, _chunk_inputs(inputs or {}, start, count))
+        for start, count in chunk_bounds(samples, size)
+    ]
+    if isinstance(backend, Backend):
+        return _run(backend, Run(loaded, fixed_seed), chunks, samples, progress)
+    with open_backend(backend, scheduler, workers) as opened:
+        return _run(opened, Run(loaded, fixed_seed), chunks, samples, progress)
+
+
+def _run(
+    backend: Backend, run: Run, chunks: list[Chunk], samples: int, progress: Progress | None
+) -> Result:
+    """Every chunk's results through ``backend``, stored in sample order."""
+    builder = ResultBuilder(run.scenario, run.seed, samples)
+    outputs = backend.map_ordered(simulate_samples, run, chunks)
+    try:
+        for chunk, views in zip(chunks, outputs, strict=True):
+            if chunk.start == 0:
+                check_memory(ResultBuilder.bytes_per_sample(views), samples)
+            builder.add(views)
+            if progress is not None:
+                progress(chunk.start + chunk.count, samples)
+    finally:
+        close = getattr(outputs, "close", None)
+        if close is not None:
+            close()  # cancels a cluster's tasks still in flight when a run stops early
     return builder.build()
 
 

@@ -38,6 +38,7 @@ from rich.text import Text
 
 from labecon import __version__
 from labecon.api import default_chunk_size, simulate
+from labecon.backends import open_backend
 from labecon.compare import Comparison, check_scenarios
 from labecon.compare import compare as compare_scenarios
 from labecon.errors import OptionError, Problem, ScenarioError
@@ -569,6 +570,25 @@ def run(
         str,
         typer.Option(help="The metric the report's sensitivity charts explain."),
     ] = "capital_need_usd",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help="Run the samples as tasks on the Dask cluster at ADDRESS (e.g. "
+            "tcp://host:8786, as `dask scheduler` prints); same numbers as a local run. "
+            "Needs labecon[dask].",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Run the samples on a local Dask cluster of N worker processes, started "
+            "and closed for this run; same numbers as without. Needs labecon[dask].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario and print a summary (or JSON), optionally writing result files."""
     try:
@@ -590,48 +610,66 @@ def run(
     if out is not None:
         check_out_dir(out)
     stderr = _error_console()
-    progress = DelayedProgress(stderr, f"Simulating {loaded.name}")
     try:
-        result = simulate(
-            loaded,
-            samples=samples,
-            seed=seed,
-            chunk_size=progress_chunk_size(loaded, samples),
-            progress=progress,
-        )
+        backend = open_backend(None, scheduler, workers)
     except OptionError as exc:
-        _fail(str(exc))
-    finally:
-        progress.close()
-    # The full document is costly on large runs: build it only when it is asked for.
-    document = result.to_dict() if as_json or out is not None else {}
-    written: Path | None = None
-    if out is not None:
-        files: dict[str, str | bytes] = dict(output_texts(result, document))
-        if report:
-            swings = None
-            if sensitivity_method is not None:
-                try:
-                    swings = sensitivity(loaded, sensitivity_metric, sensitivity_method, seed=seed)
-                except OptionError as exc:
-                    _fail(f"--sensitivity: {exc}")
-            files |= report_files(result, sensitivity=swings, inputs=explain(scenario))
+        _fail(_as_option(str(exc), "scheduler", "workers"))
+    # A local cluster started for this run is closed when the command ends, however it ends.
+    with backend:
+        where = backend.describe()
+        progress = DelayedProgress(stderr, f"Simulating {loaded.name} {where}".strip())
         try:
-            written = write_outputs(out, files)
-        except OSError as exc:
-            _fail(f"--out: cannot write to {str(out)!r}: {exc.strerror or exc}")
-    if as_json:
-        typer.echo(json_text(document))
-    else:
-        print_summary(Console(highlight=False), result)
-    if written is not None:
-        # Under --json, stdout holds the JSON document only.
-        notice = stderr if as_json else Console(highlight=False)
-        names = ", ".join(name for name in OUTPUT_FILES if report or name in DATA_FILES)
-        notice.print(
-            Text.assemble(("Wrote ", "bold"), names, (" to ", "bold"), str(written)),
-            soft_wrap=True,
-        )
+            result = simulate(
+                loaded,
+                samples=samples,
+                seed=seed,
+                chunk_size=progress_chunk_size(loaded, samples),
+                progress=progress,
+                backend=backend,
+            )
+        except OptionError as exc:
+            _fail(str(exc))
+        finally:
+            progress.close()
+        # The full document is costly on large runs: build it only when it is asked for.
+        document = result.to_dict() if as_json or out is not None else {}
+        written: Path | None = None
+        if out is not None:
+            files: dict[str, str | bytes] = dict(output_texts(result, document))
+            if report:
+                swings = None
+                if sensitivity_method is not None:
+                    try:
+                        swings = sensitivity(
+                            loaded, sensitivity_metric, sensitivity_method, seed=seed
+                        )
+                    except OptionError as exc:
+                        _fail(f"--sensitivity: {exc}")
+                files |= report_files(result, sensitivity=swings, inputs=explain(scenario))
+            try:
+                written = write_outputs(out, files)
+            except OSError as exc:
+                _fail(f"--out: cannot write to {str(out)!r}: {exc.strerror or exc}")
+        if as_json:
+            typer.echo(json_text(document))
+        else:
+            print_summary(Console(highlight=False), result)
+        if written is not None:
+            # Under --json, stdout holds the JSON document only.
+            notice = stderr if as_json else Console(highlight=False)
+            names = ", ".join(name for name in OUTPUT_FILES if report or name in DATA_FILES)
+            notice.print(
+                Text.assemble(("Wrote ", "bold"), names, (" to ", "bold"), str(written)),
+                soft_wrap=True,
+            )
+
+
+def _as_option(message: str, *names: str) -> str:
+    """An API error message ("workers: ...") in the CLI's words ("--workers: ...")."""
+    for name in names:
+        if message.startswith(f"{name}:"):
+            return f"--{message}"
+    return message
 
 
 @app.command()

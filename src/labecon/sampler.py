@@ -63,13 +63,16 @@ class Sampler:
     """Draws of a scenario's uncertain inputs for any range of samples.
 
     ``overrides`` set chosen uncertain inputs instead of drawing them: a number for every
-    sample, or an array with one value per sample of the whole run (sample ``i`` takes
-    element ``i``). Sensitivity analyses, scenario discovery and calibration use them.
+    sample, or an array with one value per sample from ``first_sample`` on (sample ``i``
+    takes element ``i - first_sample``; by default the whole run). Sensitivity analyses,
+    scenario discovery and calibration use them; a chunk sent to another process carries
+    only its own samples' values, with ``first_sample`` its first sample.
     """
 
     scenario: Scenario
     seed: int
     overrides: Overrides = field(default_factory=dict)
+    first_sample: int = 0
 
     def __post_init__(self) -> None:
         check_overrides(self.scenario, self.overrides)
@@ -80,7 +83,9 @@ class Sampler:
         for name, value in self.overrides.items():
             array = np.asarray(value, dtype=np.float64)
             draws[name] = (
-                np.full(count, float(array)) if array.ndim == 0 else array[start : start + count]
+                np.full(count, float(array))
+                if array.ndim == 0
+                else array[start - self.first_sample : start - self.first_sample + count]
             )
         return draws
 

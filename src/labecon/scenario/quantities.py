@@ -124,6 +124,12 @@ class Distribution:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_frozen", _build(self.family, self.params))
 
+    def __reduce__(self) -> tuple[type[Distribution], tuple[Any, ...]]:
+        # The quantile and distribution functions are closures, which pickle cannot carry:
+        # a pickle holds the definition and rebuilds them, so a Scenario travels to the
+        # worker processes of a cluster (labecon.backends).
+        return (Distribution, (self.family, self.params, self.low, self.high))
+
     def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
         """Quantile function applied to uniforms ``u`` in (0, 1), honouring truncation."""
         frozen = self._frozen

@@ -1,0 +1,224 @@
+"""Where chunks of samples run: in this process, or as tasks on a Dask cluster.
+
+A backend maps one function over a sequence of items and hands the results back in the
+items' order, so a run's chunks reach :class:`labecon.result.ResultBuilder` in sample order
+whatever ran them, and the same seed gives the same numbers on every backend. Backends are
+context managers (they may own a cluster); :func:`open_backend` builds one from the options
+``labecon.simulate`` and the CLI take (``backend``, ``scheduler``, ``workers``).
+
+Dask is imported only when a Dask backend is opened, so ``import labecon`` does not pay for
+it, and it is an optional extra (``pip install 'labecon[dask]'``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+from labecon.errors import OptionError
+
+Shared = TypeVar("Shared")
+Item = TypeVar("Item")
+Output = TypeVar("Output")
+
+#: Accepted values of ``backend``.
+BACKENDS = ("in-process", "dask")
+#: Seconds to wait for a scheduler to answer, and for a cluster to have a worker [s].
+CONNECT_TIMEOUT_S = 5.0
+#: Tasks in flight per worker thread: enough to keep every worker busy while the caller
+#: stores earlier results, few enough that finished results waiting on workers stay small.
+TASKS_PER_THREAD = 2
+
+
+class Backend(ABC):
+    """Runs a function over items and yields the results in the items' order."""
+
+    #: Worker threads the backend runs tasks on (1 in this process).
+    threads: int = 1
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:  # noqa: B027 - most backends own nothing to close
+        """Release what the backend owns (a cluster it started)."""
+
+    @abstractmethod
+    def map_ordered(
+        self,
+        function: Callable[[Shared, Item], Output],
+        shared: Shared,
+        items: Sequence[Item],
+    ) -> Iterator[Output]:
+        """``function(shared, item)`` for each item, in order; ``shared`` is sent once."""
+
+    def describe(self) -> str:
+        """A few words for progress messages, e.g. 'on 2 Dask workers'."""
+        return ""
+
+
+class InProcess(Backend):
+    """Every chunk in this process, one after the other (the default)."""
+
+    def map_ordered(
+        self,
+        function: Callable[[Shared, Item], Output],
+        shared: Shared,
+        items: Sequence[Item],
+    ) -> Iterator[Output]:
+        """Call ``function`` on each item in turn."""
+        for item in items:
+            yield function(shared, item)
+
+
+class DaskBackend(Backend):
+    """Chunks as tasks on a Dask cluster: one at ``scheduler``, or a local one of ``workers``.
+
+    With ``scheduler`` (an address such as ``tcp://host:8786``, as ``dask scheduler``
+    prints) it connects to that cluster and leaves it running on close. With ``workers``
+    it starts a :class:`dask.distributed.LocalCluster` of that many single-threaded worker
+    processes on this machine and closes it on close.
+    """
+
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        timeout_s: float = CONNECT_TIMEOUT_S,
+    ) -> None:
+        try:
+            distributed = importlib.import_module("dask.distributed")
+        except ImportError:  # pragma: no cover - the tests install the extra
+            raise OptionError(
+                "backend: 'dask' needs Dask's distributed scheduler, which is not installed; "
+                "accepted after `pip install 'labecon[dask]'`"
+            ) from None
+        self._cluster: Any = None
+        self.scheduler = scheduler
+        if scheduler is None:
+            count = workers or 1
+            self._cluster = distributed.LocalCluster(
+                n_workers=count,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",  # any free port: never clash with a running cluster
+                silence_logs=logging.ERROR,
+            )
+            self._client: Any = distributed.Client(self._cluster)
+        else:
+            try:
+                self._client = distributed.Client(scheduler, timeout=f"{timeout_s}s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise OptionError(
+                    f"scheduler: cannot reach a Dask scheduler at {scheduler!r} ({exc}); "
+                    "accepted: the address a running `dask scheduler` prints, e.g. "
+                    "tcp://192.0.2.10:8786"
+                ) from None
+            try:
+                self._client.wait_for_workers(1, timeout=timeout_s)
+            except (OSError, TimeoutError) as exc:
+                self._client.close()
+                raise OptionError(
+                    f"scheduler: the Dask scheduler at {scheduler!r} has no worker after "
+                    f"{timeout_s:g} s ({exc}); start some with `dask worker {scheduler}`"
+                ) from None
+        self.threads = max(1, sum(self._client.nthreads().values()))
+
+    def close(self) -> None:
+        """Disconnect; a cluster started here is shut down."""
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def describe(self) -> str:
+        """Where the tasks run, for progress messages."""
+        place = f" at {self.scheduler}" if self.scheduler else ""
+        return f"on {self.threads} Dask worker thread{'s' if self.threads != 1 else ''}{place}"
+
+    def map_ordered(
+        self,
+        function: Callable[[Shared, Item], Output],
+        shared: Shared,
+        items: Sequence[Item],
+    ) -> Iterator[Output]:
+        """Submit tasks a few at a time, yield their results in order, release each one.
+
+        At most ``TASKS_PER_THREAD`` tasks per worker thread are in flight, so finished
+        results do not pile up on the workers while earlier ones are being stored.
+        """
+        client = self._client
+        # Sent to every worker once rather than pickled into every task.
+        shared_future = client.scatter(shared, broadcast=True, hash=False)
+        window = max(2, TASKS_PER_THREAD * self.threads)
+        pending: deque[Any] = deque()
+        upcoming = iter(items)
+        try:
+            for item in upcoming:
+                pending.append(client.submit(function, shared_future, item, pure=False))
+                if len(pending) >= window:
+                    break
+            while pending:
+                future = pending.popleft()
+                output: Output = future.result()
+                future.release()
+                for item in upcoming:
+                    pending.append(client.submit(function, shared_future, item, pure=False))
+                    break
+                yield output
+        finally:
+            if pending:
+                client.cancel(list(pending))
+            shared_future.release()
+
+
+def open_backend(
+    backend: str | None = None, scheduler: str | None = None, workers: int | None = None
+) -> Backend:
+    """The backend the options ask for; bad options raise :class:`OptionError`.
+
+    ``backend=None`` means ``"dask"`` when ``scheduler`` or ``workers`` is given, else
+    ``"in-process"``.
+    """
+    if backend is None:
+        backend = "dask" if scheduler is not None or workers is not None else "in-process"
+    if backend not in BACKENDS:
+        raise OptionError(f"backend: {backend!r} is not accepted; accepted: {', '.join(BACKENDS)}")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise OptionError(f"workers: {workers!r} is not accepted; accepted: an integer >= 1")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise OptionError(
+            f"scheduler: {scheduler!r} is not accepted; accepted: a Dask scheduler address "
+            "such as tcp://192.0.2.10:8786"
+        )
+    if backend == "in-process":
+        if scheduler is not None or workers is not None:
+            given = "scheduler" if scheduler is not None else "workers"
+            raise OptionError(
+                f"{given}: runs on a Dask cluster; accepted with backend='dask' (or no backend)"
+            )
+        return InProcess()
+    if scheduler is not None and workers is not None:
+        raise OptionError(
+            "workers: sets the size of the local cluster labecon starts; not accepted with "
+            "scheduler, whose cluster has its own workers"
+        )
+    return DaskBackend(scheduler=scheduler, workers=workers)
+
+
+def chunk_bounds(samples: int, size: int) -> list[tuple[int, int]]:
+    """(start, count) of each chunk of ``size`` samples, the last one shorter."""
+    return [(start, min(size, samples - start)) for start in range(0, samples, size)]
