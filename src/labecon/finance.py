@@ -83,8 +83,11 @@ def irr_per_year(window: Array, iterations: int = 60) -> Array:
             value = (part * vk).sum(axis=1)
             slope = (part[:, 1:] * powers[1:] * vk[:, :-1]).sum(axis=1)
             step = np.divide(value, slope, out=np.zeros_like(value), where=slope != 0)
-            v[todo] = np.clip(x - step, 1e-6, 1e6)
-            todo = todo[np.abs(step) > 1e-13 * np.abs(x)]
+            moved = np.clip(x - step, 1e-6, 1e6)
+            v[todo] = moved
+            # An entry held at a bound of the clip (no root in range) is a fixed point: every
+            # later iteration repeats the same arithmetic, so stopping it changes nothing.
+            todo = todo[(np.abs(step) > 1e-13 * np.abs(x)) & (moved != x)]
         v = v.reshape(valid.shape)
         residual = np.abs((cash * v[:, :, None] ** powers).sum(axis=2))
         ok = valid & (residual <= 1e-6 * np.maximum(out_total, 1.0))

@@ -381,8 +381,10 @@ class ResultBuilder:
             if target is None:
                 if not np.any(values):
                     continue  # still zero in every sample so far: nothing to store
-                # Earlier chunks were all zero: np.zeros holds them already.
-                target = self._store[key] = np.zeros((self.samples, *shape), dtype)
+                # np.empty, not np.zeros: writing into zeroed pages first faults them in, which
+                # costs several times the copy. Earlier chunks were all zero.
+                target = self._store[key] = np.empty((self.samples, *shape), dtype)
+                target[: self.filled] = 0
             target[rows] = values
         self.filled += count
         summed = chunk.revenue_by_generation_sum

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from labecon.engine import channels, revenue
 from labecon.engine.generations import Schedule
 from labecon.engine.inputs import Array, Inputs
+from labecon.engine.lifecycle import Ages
 
 
 @dataclass
@@ -37,10 +38,11 @@ def bottom_up(
     months: NDArray[np.int64],
     shares: Array,
     on_sale: NDArray[np.bool_],
+    ages: Ages | None = None,
 ) -> BottomUp:
     """Revenue and lab-served tokens of every bottom-up channel, by generation."""
     section = inputs.scenario.revenue
-    api = revenue.api_traffic(inputs, plan, months, shares, on_sale)
+    api = revenue.api_traffic(inputs, plan, months, shares, on_sale, ages)
     api_revenue, api_tokens = api.revenue, api.tokens_mtok
     if inputs.scenario.strategies.routing is not None:
         # Routed tokens sell at the discounted price (seed 000: "at a much lower cost").

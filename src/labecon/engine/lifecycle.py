@@ -8,11 +8,44 @@ predecessors almost entirely (seed 000: "newer models cannibalize the revenue of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
 from labecon.engine.generations import Schedule
 from labecon.engine.inputs import Array
+
+
+@dataclass(frozen=True)
+class Ages:
+    """Months since release of every (sample, month, generation) cell, as an index into tables.
+
+    A quantity that depends only on a sample's inputs and a cell's age (ramp-up, price decay,
+    open-weight catch-up) is computed once per sample and age, a table (samples, ages), and
+    looked up here: the same arithmetic on the same numbers as computing it cell by cell, so
+    the same results, without repeating it (and its ``**``) for every generation.
+    """
+
+    values: Array  # the ages the grid holds, youngest first [months], shape (ages,)
+    flat: NDArray[np.intp]  # (samples, months, G): row in ``table.ravel()`` of each cell's age
+
+    @classmethod
+    def of(cls, schedule: Schedule, months: NDArray[np.int64]) -> Ages:
+        """The ages of ``schedule``'s generations over the grid ``months``."""
+        release = schedule.release
+        samples = release.shape[0]
+        first = int(months[0] - release.max(initial=0))
+        count = int(months[-1] - release.min(initial=0)) - first + 1
+        # index = sample * count + (t - release - first), one pass over the cells.
+        offset = np.arange(samples, dtype=np.intp)[:, None] * count - first - release
+        flat = months.astype(np.intp)[None, :, None] + offset[:, None, :]
+        return cls(np.arange(first, first + count, dtype=np.float64), flat)
+
+    def take(self, table: NDArray[np.generic]) -> NDArray[Any]:
+        """Look up a table (samples, ages) at every cell's age, shape (samples, months, G)."""
+        return np.take(table.ravel(), self.flat)
 
 
 def active(
@@ -30,26 +63,32 @@ def traffic_shares(
     cancelled: NDArray[np.bool_],
     ramp_months: Array,
     retention: Array,
+    ages: Ages | None = None,
 ) -> Array:
     """w_g(t): share of the lab's traffic served by generation g [fraction], (samples, months, G).
 
     Shares sum to 1 over generations in every month with an active model, 0 otherwise.
+    ``ages`` are the cells' ages if already known (:meth:`Ages.of`).
     """
     on = active(schedule, months, cancelled)
     weight = on.astype(np.float64)
     if np.any(ramp_months > 0):
-        age = months[None, :, None] - schedule.release[:, None, :]  # months since release
-        ramp_len = ramp_months[:, None, None]
-        weight *= np.where(
-            ramp_len > 0, np.clip((age + 1) / np.maximum(ramp_len, 1e-12), 0.0, 1.0), 1.0
+        age = Ages.of(schedule, months) if ages is None else ages
+        ramp_len = ramp_months[:, None]
+        weight *= age.take(
+            np.where(
+                ramp_len > 0,
+                np.clip((age.values + 1) / np.maximum(ramp_len, 1e-12), 0.0, 1.0),
+                1.0,
+            )
         )
     if np.any(retention != 1):
         # rank_g = number of active generations newer than g (generations release in order).
-        newer = np.cumsum(on[:, :, ::-1], axis=2, dtype=np.int64)[:, :, ::-1] - on
         count = schedule.release.shape[1]
         powers = retention[:, None] ** np.arange(count + 1, dtype=np.float64)  # beta^k
-        weight *= np.take_along_axis(
-            powers[:, None, :], newer.reshape(len(retention), -1)[:, None, :], axis=2
-        ).reshape(newer.shape)
+        newer = np.cumsum(on[:, :, ::-1], axis=2, dtype=np.intp)[:, :, ::-1] - on
+        # As the row of beta^rank_g in powers.ravel(): np.take is faster than take_along_axis.
+        newer += (np.arange(len(retention), dtype=np.intp) * (count + 1))[:, None, None]
+        weight *= np.take(powers.ravel(), newer)
     total = weight.sum(axis=2, keepdims=True)
     return np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from labecon.engine.generations import Schedule
 from labecon.engine.inputs import Array, Inputs
+from labecon.engine.lifecycle import Ages
 from labecon.scenario.quantities import per_year_to_per_month
 
 
@@ -82,8 +83,12 @@ def api_traffic(
     months: NDArray[np.int64],
     shares: Array,
     on_sale: NDArray[np.bool_],
+    ages: Ages | None = None,
 ) -> ApiTraffic:
-    """Tokens and revenue of the API channel (DESIGN §4, bottom-up)."""
+    """Tokens and revenue of the API channel (DESIGN §4, bottom-up).
+
+    ``ages`` are the cells' months since release if already known (:meth:`Ages.of`).
+    """
     t = months.astype(np.float64)
     demand = market_demand(
         inputs["revenue.api.demand_mtok_per_month"],
@@ -96,19 +101,23 @@ def api_traffic(
     demand = demand * np.where(frontier > 0, frontier, 1.0) ** exponent[:, None]
     lab_tokens = demand * inputs["revenue.api.lab_share"][:, None]
 
-    age = t[None, :, None] - schedule.release[:, None, :]  # months since release
+    age = Ages.of(schedule, months) if ages is None else ages
     decline = per_year_to_per_month(-inputs["revenue.api.price_decline_per_year"])
     price_at_release = (
         inputs["revenue.api.release_price_per_mtok"][:, None]
         * schedule.capability ** inputs["revenue.api.price_capability_exponent"][:, None]
     )
-    price = price_at_release[:, None, :] * (1 + decline[:, None, None]) ** np.maximum(age, 0)
+    # The decline factor depends on a cell's age only: one table per sample (Ages).
+    price = price_at_release[:, None, :] * age.take(
+        (1 + decline[:, None]) ** np.maximum(age.values, 0)
+    )
     tokens = lab_tokens[:, :, None] * shares
     if inputs.given("revenue.api.open_source_lag_months"):
         lag = np.rint(inputs["revenue.api.open_source_lag_months"])
-        caught_up = age >= lag[:, None, None]
-        cut = inputs["revenue.api.open_source_price_cut"][:, None, None]
-        loss = inputs["revenue.api.open_source_share_loss"][:, None, None]
-        price = np.where(caught_up, price * (1 - cut), price)
-        tokens = np.where(caught_up, tokens * (1 - loss), tokens)
+        caught_up = age.values >= lag[:, None]
+        cut = inputs["revenue.api.open_source_price_cut"][:, None]
+        loss = inputs["revenue.api.open_source_share_loss"][:, None]
+        # x * 1.0 is x exactly: a factor of 1 where open weights have not caught up.
+        price *= age.take(np.where(caught_up, 1 - cut, 1.0))
+        tokens *= age.take(np.where(caught_up, 1 - loss, 1.0))
     return ApiTraffic(tokens_mtok=tokens, revenue=tokens * price)

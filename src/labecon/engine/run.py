@@ -237,6 +237,9 @@ def _simulate(
     first = int(months[0])
     window = slice(-first, None)
     horizon = scenario.horizon_months
+    ages = None
+    if shares is None or life_weight is None:
+        ages = lifecycle.Ages.of(plan, months)
     if shares is None:
         shares = lifecycle.traffic_shares(
             plan,
@@ -244,6 +247,7 @@ def _simulate(
             cancelled,
             inputs["lifecycle.ramp_months"],
             inputs["lifecycle.legacy_retention"],
+            ages,
         )
     price = inference.cost_per_gw_month(inputs)  # [USD/GW-month]
     if life_weight is not None:
@@ -264,7 +268,7 @@ def _simulate(
         flows = None
     else:
         on_sale = lifecycle.active(plan, months, cancelled)
-        flows = bottom_up(inputs, plan, months, shares, on_sale)
+        flows = bottom_up(inputs, plan, months, shares, on_sale, ages)
         gen_revenue = flows.revenue
         gen_tokens = flows.lab_tokens
         gen_gw = inference.serving_gw(inputs, plan, months, gen_tokens)
