@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from labecon.backends import Backend, chunk_bounds, open_backend
+from labecon.backends import Backend, InProcess, chunk_bounds, open_backend
 from labecon.engine import simulate_chunk
 from labecon.errors import OptionError
 from labecon.result import Result, ResultBuilder
@@ -18,6 +19,8 @@ from labecon.sampler import Overrides, Sampler, check_overrides, normalise_seed
 from labecon.scenario.loading import load_scenario
 from labecon.scenario.schema import Scenario
 from labecon.views import SampleViews, sample_views
+
+Array = NDArray[np.float64]
 
 Progress = Callable[[int, int], None]
 # Cells of (samples x grid months x generations) arrays held at once per chunk; bounds the
@@ -64,6 +67,44 @@ def simulate_samples(run: Run, chunk: Chunk) -> SampleViews:
     sampler = Sampler(run.scenario, run.seed, chunk.inputs, first_sample=chunk.start)
     draws = sampler.draw(chunk.start, chunk.count)
     return sample_views(simulate_chunk(run.scenario, draws, chunk.count), run.scenario, draws)
+
+
+def packed_samples(run: Run, chunk: Chunk) -> SampleViews:
+    """:func:`simulate_samples` for a task in another process: all-zero arrays made empty.
+
+    A quarter of baseline's per-sample arrays are zero in every sample (channels and
+    strategies it does not use); they travel as zero-length arrays, restored by
+    :func:`unpacked`. Arrays shared between views stay shared.
+    """
+    return _map_arrays(simulate_samples(run, chunk), lambda a: a if np.any(a) else a[:0])
+
+
+def unpacked(views: SampleViews, count: int) -> SampleViews:
+    """The chunk of ``count`` samples that :func:`packed_samples` packed."""
+    return _map_arrays(
+        views, lambda a: np.zeros((count, *a.shape[1:]), a.dtype) if len(a) != count else a
+    )
+
+
+def _map_arrays(views: SampleViews, change: Callable[[Array], Array]) -> SampleViews:
+    """``views`` with ``change`` applied to each per-sample array, once per distinct array."""
+    done: dict[int, Array] = {}
+
+    def once(values: Array) -> Array:
+        if id(values) not in done:
+            done[id(values)] = change(values)
+        return done[id(values)]
+
+    def each(table: dict[str, Array]) -> dict[str, Array]:
+        return {name: once(values) for name, values in table.items()}
+
+    return SampleViews(
+        statements={view: each(items) for view, items in views.statements.items()},
+        generations=each(views.generations),
+        metrics=each(views.metrics),
+        inputs=each(views.inputs),
+        revenue_by_generation_sum=views.revenue_by_generation_sum,
+    )
 
 
 def _chunk_inputs(inputs: Overrides, start: int, count: int) -> dict[str, Any]:
@@ -128,9 +169,11 @@ def _run(
 ) -> Result:
     """Every chunk's results through ``backend``, stored in sample order."""
     builder = ResultBuilder(run.scenario, run.seed, samples)
-    outputs = backend.map_ordered(simulate_samples, run, chunks)
+    remote = not isinstance(backend, InProcess)
+    outputs = backend.map_ordered(packed_samples if remote else simulate_samples, run, chunks)
     try:
-        for chunk, views in zip(chunks, outputs, strict=True):
+        for chunk, received in zip(chunks, outputs, strict=True):
+            views = unpacked(received, chunk.count) if remote else received
             if chunk.start == 0:
                 check_memory(ResultBuilder.bytes_per_sample(views), samples)
             builder.add(views)
