@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import pickle
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pandas.testing as pd_testing
 import pytest
 from dask.distributed import LocalCluster
 from typer.testing import CliRunner
@@ -22,6 +24,8 @@ from labecon.backends import DaskBackend, InProcess, open_backend
 from labecon.cli import app
 from labecon.result import Result
 from labecon.scenario.loading import builtin_names
+
+DISCOUNT = "analysis.discount_rate_per_year"
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +206,46 @@ def test_cli_bad_backend_options_exit_2_without_traceback(extra: list[str], mess
     assert message in " ".join(outcome.output.split())
     assert "Traceback" not in outcome.output
     assert outcome.exception is None or isinstance(outcome.exception, SystemExit)
+
+
+# -- sensitivity -----------------------------------------------------------------------------
+
+
+def test_sobol_batches_as_tasks_give_the_in_process_indices(
+    dask: DaskBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = {
+        "n": 8,
+        "seed": 5,
+        "inputs": ["generations.cost_multiplier", "revenue.api.lab_share"],
+    }
+    local = labecon.sensitivity("baseline", "capital_need_usd", "sobol", **options)
+    # 32 runs in batches of 9: four batches, four tasks.
+    monkeypatch.setattr(sys.modules["labecon.sensitivity"], "ROWS_PER_RUN", 9)
+    remote = labecon.sensitivity("baseline", "capital_need_usd", "sobol", backend=dask, **options)
+    assert remote.attrs["evaluations"] == 32
+    # Batches draw events from per-batch seeds, but baseline has no event: same numbers.
+    pd_testing.assert_frame_equal(local, remote)
+
+
+def test_tornado_with_event_streams_runs_each_point_as_a_task(dask: DaskBackend) -> None:
+    scenario = {
+        "extends": "baseline",
+        "name": "coin-raises",
+        "capital": {"funding": {"raise_success_probability": 0.5}},
+        "analysis": {"discount_rate_per_year": {"uniform": {"low": 0.05, "high": 0.2}}},
+    }
+    options = {"inputs": [DISCOUNT, "capital.starting_cash"], "seed": 3, "samples": 4}
+    local = labecon.sensitivity(scenario, "insolvent", "tornado", **options)
+    remote = labecon.sensitivity(
+        scenario, "insolvent", "tornado", scheduler=dask.scheduler, **options
+    )
+    pd_testing.assert_frame_equal(local, remote)
+
+
+def test_cli_sensitivity_on_workers_prints_the_same_json(address: str) -> None:
+    command = ["sensitivity", "bench-m1", "--metric", "capital_need_usd", "--json"]
+    local = CliRunner().invoke(app, command)
+    remote = CliRunner().invoke(app, [*command, "--scheduler", address])
+    assert local.exit_code == 0 and remote.exit_code == 0, remote.output
+    assert local.stdout == remote.stdout

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from labecon.backends import Backend, InProcess, chunk_bounds, open_backend
+from labecon.backends import Backend, InProcess, chunk_bounds, using
 from labecon.engine import simulate_chunk
 from labecon.errors import OptionError
 from labecon.result import Result, ResultBuilder
@@ -158,9 +158,7 @@ def simulate(
         Chunk(start, count, _chunk_inputs(inputs or {}, start, count))
         for start, count in chunk_bounds(samples, size)
     ]
-    if isinstance(backend, Backend):
-        return _run(backend, Run(loaded, fixed_seed), chunks, samples, progress)
-    with open_backend(backend, scheduler, workers) as opened:
+    with using(backend, scheduler, workers) as opened:
         return _run(opened, Run(loaded, fixed_seed), chunks, samples, progress)
 
 

@@ -17,6 +17,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -224,6 +225,20 @@ def open_backend(
             "scheduler, whose cluster has its own workers"
         )
     return DaskBackend(scheduler=scheduler, workers=workers)
+
+
+@contextmanager
+def using(
+    backend: str | Backend | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> Iterator[Backend]:
+    """An open backend: ``backend`` itself if it is one (left open), else :func:`open_backend`."""
+    if isinstance(backend, Backend):
+        yield backend
+        return
+    with open_backend(backend, scheduler, workers) as opened:
+        yield opened
 
 
 def chunk_bounds(samples: int, size: int) -> list[tuple[int, int]]:

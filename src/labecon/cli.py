@@ -641,7 +641,11 @@ def run(
                 if sensitivity_method is not None:
                     try:
                         swings = sensitivity(
-                            loaded, sensitivity_metric, sensitivity_method, seed=seed
+                            loaded,
+                            sensitivity_metric,
+                            sensitivity_method,
+                            seed=seed,
+                            backend=backend,
                         )
                     except OptionError as exc:
                         _fail(f"--sensitivity: {exc}")

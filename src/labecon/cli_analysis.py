@@ -113,6 +113,24 @@ def sensitivity_command(
         ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing --out file.")] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help="Run the model on the Dask cluster at ADDRESS (e.g. tcp://host:8786); same "
+            "numbers. Needs labecon[dask].",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Run the model on a local Dask cluster of N worker processes; same numbers. "
+            "Needs labecon[dask].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Which uncertain inputs drive a metric: a tornado, Morris screening or Sobol indices.
 
@@ -130,6 +148,7 @@ def sensitivity_command(
                 + (", ".join(f for f, m in METHOD_OPTIONS.items() if m == method) or "none")
             )
     options: dict[str, Any] = {"seed": seed, "inputs": inputs or None}
+    options |= {"scheduler": scheduler, "workers": workers}
     options |= {flag.removeprefix("--"): v for flag, v in given.items() if v is not None}
     with _reported(scenario):
         loaded = load_scenario(scenario)

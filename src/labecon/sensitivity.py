@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -65,6 +66,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from labecon.api import MAX_SAMPLES, simulate
+from labecon.backends import Backend, using
 from labecon.errors import OptionError
 from labecon.metrics import metric_kind, metric_values
 from labecon.sampler import check_overrides, monthly_streams, normalise_seed
@@ -116,6 +118,9 @@ def tornado(
     seed: int = 0,
     inputs: str | Sequence[str] | None = None,
     progress: Progress | None = None,
+    backend: str | Backend | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Swing each uncertain input from its p5 to its p95, the others at their medians.
 
@@ -137,6 +142,9 @@ def tornado(
         Swing only these uncertain inputs (dotted names); default: all of them.
     progress : callable, optional
         Called as ``progress(done, total)`` with the model runs done so far.
+    backend, scheduler, workers : optional
+        Where the model runs, as in :func:`labecon.simulate`: in this process by default,
+        or on a Dask cluster (batches of design points as tasks). Same numbers either way.
 
     Returns
     -------
@@ -162,7 +170,8 @@ def tornado(
     points = [dict(medians)]
     points += [medians | {name: lows[name]} for name in names]
     points += [medians | {name: highs[name]} for name in names]
-    values, censored = _point_means(loaded, metric, points, per_point, seed, progress)
+    with using(backend, scheduler, workers) as opened:
+        values, censored = _point_means(loaded, metric, points, per_point, seed, progress, opened)
     base = float(values[0])
     count = len(names)
     frame = pd.DataFrame(
@@ -197,6 +206,9 @@ def sobol(
     seed: int = 0,
     inputs: str | Sequence[str] | None = None,
     progress: Progress | None = None,
+    backend: str | Backend | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """First-order and total Sobol' indices of a metric, with bootstrap 95% intervals.
 
@@ -222,6 +234,9 @@ def sobol(
         Analyse only these uncertain inputs; the others are held at their medians.
     progress : callable, optional
         Called as ``progress(done, total)`` with the model runs done so far.
+    backend, scheduler, workers : optional
+        Where the model runs, as in :func:`labecon.simulate`: in this process by default,
+        or on a Dask cluster (batches of design points as tasks). Same numbers either way.
 
     Returns
     -------
@@ -247,7 +262,8 @@ def sobol(
     sample_rng, analyse_rng, run_seed = _streams(seed)
     problem = _problem(names)
     unit = sobol_sample.sample(problem, n, calc_second_order=False, scramble=True, seed=sample_rng)
-    outcome, censored = _run_design(loaded, metric, names, unit, run_seed, progress)
+    with using(backend, scheduler, workers) as opened:
+        outcome, censored = _run_design(loaded, metric, names, unit, run_seed, progress, opened)
     spread = float(np.std(outcome))
     if not spread > 0:
         raise OptionError(
@@ -288,6 +304,9 @@ def morris(
     seed: int = 0,
     inputs: str | Sequence[str] | None = None,
     progress: Progress | None = None,
+    backend: str | Backend | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Morris screening: elementary effects of each input on a metric, ranked by mu*.
 
@@ -316,6 +335,9 @@ def morris(
         Screen only these uncertain inputs; the others are held at their medians.
     progress : callable, optional
         Called as ``progress(done, total)`` with the model runs done so far.
+    backend, scheduler, workers : optional
+        Where the model runs, as in :func:`labecon.simulate`: in this process by default,
+        or on a Dask cluster (batches of design points as tasks). Same numbers either way.
 
     Returns
     -------
@@ -350,7 +372,10 @@ def morris(
     # Grid level k/(p-1) -> quantile level (k + 1/2)/p: an affine map, the same for every
     # input, so it rescales all effects alike and leaves the ranking unchanged.
     quantiles = (0.5 + grid * (levels - 1)) / levels
-    outcome, censored = _run_design(loaded, metric, names, quantiles, run_seed, progress)
+    with using(backend, scheduler, workers) as opened:
+        outcome, censored = _run_design(
+            loaded, metric, names, quantiles, run_seed, progress, opened
+        )
     effects = morris_analyze.analyze(
         problem,
         grid,
@@ -493,6 +518,32 @@ def _problem(names: Sequence[str]) -> dict[str, Any]:
     return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
 
 
+@dataclass(frozen=True)
+class _Design:
+    """What every batch of an analysis shares: sent once to each worker of a cluster."""
+
+    scenario: Scenario
+    metric: str
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """``samples`` model runs with these inputs (one value or one per run) and event seed."""
+
+    samples: int
+    seed: int
+    inputs: dict[str, Any]
+
+
+def _metric_of_batch(design: _Design, batch: _Batch) -> tuple[Array, int]:
+    """The metric in each run of a batch (censored), and how many were censored.
+
+    A task of its own on a cluster: it returns the metric only, not the batch's Result.
+    """
+    result = simulate(design.scenario, samples=batch.samples, seed=batch.seed, inputs=batch.inputs)
+    return _censored(design.scenario, design.metric, metric_values(result, design.metric))
+
+
 def _run_design(
     scenario: Scenario,
     metric: str,
@@ -500,30 +551,38 @@ def _run_design(
     unit: Array,
     seed: int,
     progress: Progress | None,
+    backend: Backend,
 ) -> tuple[Array, float]:
     """The metric at each row of ``unit`` (quantile levels of ``names``), and the censored share.
 
-    Rows run in batches of :data:`ROWS_PER_RUN`; batch b draws its per-month events from its
-    own seed, derived from ``seed`` and b, so no two rows share an event stream.
+    Rows run in batches of :data:`ROWS_PER_RUN`, each a task of ``backend``; batch b draws its
+    per-month events from its own seed, derived from ``seed`` and b, so no two rows share an
+    event stream.
     """
     uncertain = dict(scenario.uncertain_inputs())
     levels = np.clip(np.asarray(unit, dtype=np.float64), U_CLIP, 1 - U_CLIP)
     values = {name: uncertain[name].ppf(levels[:, i]) for i, name in enumerate(names)}
     held = {name: dist.median for name, dist in uncertain.items() if name not in values}
-    outcome = np.empty(len(levels))
-    censored = 0
-    for batch, start in enumerate(range(0, len(levels), ROWS_PER_RUN)):
-        stop = min(start + ROWS_PER_RUN, len(levels))
-        batch_seed = int(
-            np.random.SeedSequence([seed, batch]).generate_state(1, np.uint64)[0] >> np.uint64(1)
-        )
-        result = simulate(
-            scenario,
+    bounds = [
+        (start, min(start + ROWS_PER_RUN, len(levels)))
+        for start in range(0, len(levels), ROWS_PER_RUN)
+    ]
+    batches = [
+        _Batch(
             samples=stop - start,
-            seed=batch_seed,
+            seed=int(
+                np.random.SeedSequence([seed, batch]).generate_state(1, np.uint64)[0]
+                >> np.uint64(1)
+            ),
             inputs={**held, **{name: column[start:stop] for name, column in values.items()}},
         )
-        outcome[start:stop], count = _censored(scenario, metric, metric_values(result, metric))
+        for batch, (start, stop) in enumerate(bounds)
+    ]
+    outcome = np.empty(len(levels))
+    censored = 0
+    results = backend.map_ordered(_metric_of_batch, _Design(scenario, metric), batches)
+    for (start, stop), (batch_values, count) in zip(bounds, results, strict=True):
+        outcome[start:stop] = batch_values
         censored += count
         if progress is not None:
             progress(stop, len(levels))
@@ -537,28 +596,29 @@ def _point_means(
     samples: int,
     seed: int,
     progress: Progress | None,
+    backend: Backend,
 ) -> tuple[Array, float]:
     """The metric's mean over ``samples`` samples at each point, and the censored share.
 
-    With per-month random events each point runs on its own with the same ``seed``, so every
-    point sees the same event streams; without them a sample depends on its inputs only and
-    all points run at once.
+    With per-month random events each point runs on its own with the same ``seed`` (a task
+    of ``backend``), so every point sees the same event streams; without them a sample
+    depends on its inputs only and all points run at once.
     """
     names = list(points[0])
     total = len(points) * samples
     if monthly_streams(scenario):
         means = np.empty(len(points))
         censored = 0
-        for i, point in enumerate(points):
-            result = simulate(scenario, samples=samples, seed=seed, inputs=point)
-            values, count = _censored(scenario, metric, metric_values(result, metric))
+        batches = [_Batch(samples, seed, dict(point)) for point in points]
+        results = backend.map_ordered(_metric_of_batch, _Design(scenario, metric), batches)
+        for i, (values, count) in enumerate(results):
             means[i] = values.mean()
             censored += count
             if progress is not None:
                 progress((i + 1) * samples, total)
         return means, censored / total
     columns = {name: np.repeat([p[name] for p in points], samples) for name in names}
-    result = simulate(scenario, samples=total, seed=seed, inputs=columns)
+    result = simulate(scenario, samples=total, seed=seed, inputs=columns, backend=backend)
     values, count = _censored(scenario, metric, metric_values(result, metric))
     if progress is not None:
         progress(total, total)
