@@ -23,9 +23,12 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+# The benchmark suite (bench/suite.py, about 25 min; `make bench BENCH_ARGS=--quick` for a
+# smoke run of a few minutes): squigglepy for the M1 peer, Dask for the scaling case.
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/pip install --quiet 'squigglepy>=0.30'
-	$(BIN)/python bench/m1.py --samples 100000
+	$(BIN)/pip install --quiet -e '.[bench,dask]'
+	$(BIN)/python bench/suite.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
