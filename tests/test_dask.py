@@ -12,6 +12,7 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas.testing as pd_testing
@@ -249,3 +250,20 @@ def test_cli_sensitivity_on_workers_prints_the_same_json(address: str) -> None:
     remote = CliRunner().invoke(app, [*command, "--scheduler", address])
     assert local.exit_code == 0 and remote.exit_code == 0, remote.output
     assert local.stdout == remote.stdout
+
+
+# -- calibration -----------------------------------------------------------------------------
+
+
+def test_calibration_posterior_on_the_cluster_is_the_in_process_one(dask: DaskBackend) -> None:
+    from test_calibrate import DEMAND, observed_targets, toy
+
+    targets = {"targets": observed_targets(100)}
+    options: dict[str, Any] = {"method": "posterior", "samples": 400, "seed": 3, "max_rounds": 2}
+    local = labecon.calibrate(toy(), targets, [DEMAND], **options)
+    remote = labecon.calibrate(toy(), targets, [DEMAND], backend=dask, **options)
+    assert local.posterior is not None and remote.posterior is not None
+    np.testing.assert_array_equal(remote.posterior.weights, local.posterior.weights)
+    assert remote.posterior.outputs.keys() == local.posterior.outputs.keys()
+    for name, values in local.posterior.outputs.items():
+        np.testing.assert_array_equal(remote.posterior.outputs[name], values)

@@ -37,15 +37,15 @@ import yaml
 from numpy.typing import NDArray
 from scipy import optimize, special
 
-from labecon.engine import simulate_chunk
+from labecon.api import Chunk, Run, default_chunk_size, simulate_samples
+from labecon.backends import Backend, InProcess, chunk_bounds, using
 from labecon.errors import MISSING, OptionError, Problem, ProblemsError
 from labecon.facts import FactError, get_fact
-from labecon.sampler import Draws, Sampler, normalise_seed
+from labecon.sampler import Sampler, normalise_seed
 from labecon.scenario.citations import Citation, factor
 from labecon.scenario.loading import SUFFIXES, from_mapping, parse_text, read_mapping
 from labecon.scenario.quantities import Distribution, Kind, QuantityError, parse_scalar
 from labecon.scenario.schema import Scenario
-from labecon.views import sample_views
 
 Array = NDArray[np.float64]
 TARGETS_PACKAGE = "labecon.calibration.targets"
@@ -779,6 +779,9 @@ def calibrate(
     min_ess: float = 400.0,
     max_rounds: int = 4,
     track: Sequence[Target] | TargetSet = (),
+    backend: str | Backend | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> Calibration:
     """Fit the inputs ``fit`` of ``scenario`` to ``targets``; see the module docstring.
 
@@ -787,6 +790,9 @@ def calibrate(
     ``point_samples`` the samples whose medians the point fit matches; ``start`` gives the
     point fit's starting values (default: the priors' medians). ``track`` are targets whose
     outputs are recorded alongside (for a backtest) but take no part in the fit.
+    ``backend``, ``scheduler`` and ``workers`` say where the posterior's rounds run, as in
+    :func:`labecon.simulate` (chunks of samples as tasks on a Dask cluster); same fit. The
+    point fit's many small runs stay in this process.
     """
     if method not in ("point", "posterior", "both"):
         raise OptionError(f"method: {method!r} is not accepted; accepted: point, posterior, both")
@@ -801,13 +807,17 @@ def calibrate(
     tracked = load_targets(
         track if isinstance(track, TargetSet) else TargetSet("tracked", tuple(track)), loaded
     )
-    model = _Model(loaded, target_set.targets, fixed_seed, tracked.targets)
     point = None
-    if method in ("point", "both"):
-        point = _point_fit(model, priors, point_samples, start)
     posterior = None
+    if method in ("point", "both"):
+        # Many small runs, one after the other: a cluster's round trips would cost more than
+        # they save, so the point fit stays in this process whatever the backend.
+        model = _Model(loaded, target_set.targets, fixed_seed, tracked.targets)
+        point = _point_fit(model, priors, point_samples, start)
     if method in ("posterior", "both"):
-        posterior = _posterior(model, priors, samples, min_ess, max_rounds)
+        with using(backend, scheduler, workers) as opened:
+            model = _Model(loaded, target_set.targets, fixed_seed, tracked.targets, opened)
+            posterior = _posterior(model, priors, samples, min_ess, max_rounds)
     return Calibration(
         scenario=loaded,
         raw=raw,
@@ -892,6 +902,24 @@ def _check_fit(
     return priors
 
 
+@dataclass(frozen=True)
+class _Observed:
+    """What every chunk of a calibration's model runs shares: sent once to each worker."""
+
+    scenario: Scenario
+    seed: int
+    targets: tuple[Target, ...]
+
+
+def _observe_chunk(model: _Observed, chunk: Chunk) -> Array:
+    """(count, targets) outputs of one chunk; on a cluster, a task returning only these."""
+    views = simulate_samples(Run(model.scenario, model.seed), chunk)
+    out = np.empty((chunk.count, len(model.targets)))
+    for j, target in enumerate(model.targets):
+        out[:, j] = target.observe(views.statements)
+    return out
+
+
 class _Model:
     """Targeted outputs per sample with some inputs set, on common random numbers."""
 
@@ -901,34 +929,38 @@ class _Model:
         targets: Sequence[Target],
         seed: int,
         tracked: Sequence[Target] = (),
+        backend: Backend | None = None,
     ) -> None:
         self.scenario = scenario
         self.fitted = len(targets)
         self.targets = (*targets, *tracked)
         self.seed = seed
         self.sampler = Sampler(scenario, seed)
+        self.backend = backend or InProcess()
 
     def outputs(self, start: int, count: int, overrides: Mapping[str, Array | float]) -> Array:
         """(count, targets) outputs of samples ``start..`` with ``overrides`` of input draws.
 
-        Array overrides hold one value per sample of this call (not of the whole run).
+        Array overrides hold one value per sample of this call (not of the whole run). On a
+        cluster the samples are split so that every worker thread has a share; each sample's
+        outputs do not depend on the split.
         """
-        from labecon.api import default_chunk_size
-
-        shifted = {
-            name: np.concatenate([np.zeros(start), value]) if np.ndim(value) else value
-            for name, value in overrides.items()
-        }
-        sampler = Sampler(self.scenario, self.seed, shifted)
-        size = default_chunk_size(self.scenario, count)
-        out = np.empty((count, len(self.targets)))
-        for offset in range(0, count, size):
-            n = min(size, count - offset)
-            draws: Draws = sampler.draw(start + offset, n)
-            views = sample_views(simulate_chunk(self.scenario, draws, n), self.scenario, draws)
-            for j, target in enumerate(self.targets):
-                out[offset : offset + n, j] = target.observe(views.statements)
-        return out
+        size = min(
+            default_chunk_size(self.scenario, count), -(-count // max(self.backend.threads, 1))
+        )
+        chunks = [
+            Chunk(
+                start + offset,
+                n,
+                {
+                    name: value[offset : offset + n] if isinstance(value, np.ndarray) else value
+                    for name, value in overrides.items()
+                },
+            )
+            for offset, n in chunk_bounds(count, size)
+        ]
+        shared = _Observed(self.scenario, self.seed, self.targets)
+        return np.concatenate(list(self.backend.map_ordered(_observe_chunk, shared, chunks)))
 
     def standardised(self, values: Array) -> Array:
         """(value - observed) / sd of the fitted targets (the first columns of the last axis)."""
