@@ -389,8 +389,8 @@ def run_suite(arguments: argparse.Namespace) -> int:
             if key not in cases:
                 progress(f"agreement run: M1, {tool}, {key[1]:,} samples")
                 cases[key] = in_fresh_process(m1_agreement_case, tool, key[1], seed)
-        reference = cases[LABECON, samples]
         for tool in tools[1:]:
+            reference = cases[LABECON, samples]
             if "refused" in reference:
                 # labecon refused this N: check the peer against labecon at the largest N
                 # labecon ran instead (same statistics, both within their own error).
