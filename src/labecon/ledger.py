@@ -88,6 +88,9 @@ class Ledger:
     by_generation: dict[str, Array]
     company: dict[str, Array]
     cash: CashPath
+    # Per-generation items already summed over generations by the engine, over the window:
+    # the same sums, not computed twice (see company_total).
+    totals: dict[str, Array] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # The tuples above are the ledger's contract: every view reads these names.
@@ -114,6 +117,8 @@ class Ledger:
 
     def company_total(self, item: str) -> Array:
         """A per-generation item summed over generations, over the window [USD/month]."""
+        if item in self.totals:
+            return self.totals[item]
         return self.by_generation[item][:, self.window, :].sum(axis=2)
 
     def with_rows(self, rows: NDArray[np.intp], other: Ledger) -> Ledger:
@@ -134,6 +139,10 @@ class Ledger:
                 for k, v in self.by_generation.items()
             },
             company={k: put(v, other.company[k]) for k, v in self.company.items()},  # type: ignore[misc]
+            totals={
+                k: put(v, other.company_total(k))  # type: ignore[misc]
+                for k, v in self.totals.items()
+            },
             cash=CashPath(
                 **{  # type: ignore[arg-type]
                     f.name: put(getattr(self.cash, f.name), getattr(other.cash, f.name))

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from labecon import finance
 from labecon.engine.inputs import Inputs
+from labecon.engine.lifecycle import spread
 from labecon.ledger import CHANNEL_ITEMS, UNATTRIBUTED_COSTS, Ledger
 from labecon.sampler import EVENT_PREFIX, Draws
 from labecon.scenario.schema import Scenario
@@ -334,7 +335,7 @@ def amortisation(ledger: Ledger) -> Array:
     months = np.arange(ledger.first_month, ledger.horizon)[None, :, None]
     on_sale = (plan.release[:, None, :] <= months) & (months < plan.retire[:, None, :])
     per_month = np.where(ledger.cancelled, 0.0, plan.development_cost / plan.lifetime)
-    return np.where(on_sale, per_month[:, None, :], 0.0)
+    return spread(on_sale, per_month)
 
 
 def generations(ledger: Ledger, scenario: Scenario, draws: Draws) -> dict[str, Array]:

@@ -60,9 +60,7 @@ def bottom_up(
         )[:, :, None]
         api_revenue, api_tokens = api_revenue * factor, api_tokens * factor
 
-    zeros = np.zeros_like(api_revenue)
-    fixed = zeros.copy()
-    fee = zeros
+    fixed = fee = np.zeros(api_revenue.shape)
     lab_revenue, lab_tokens = api_revenue, api_tokens
     if section.cloud_partners is not None:
         share = inputs["revenue.cloud_partners.share_of_api"]
@@ -74,14 +72,13 @@ def bottom_up(
         # What the lab books on tokens the clouds serve does not depend on its own compute.
         fixed = api_revenue * (share * on_cloud * (1 - take))[:, None, None]
         fee_fixed = api_revenue * (share * on_cloud * take)[:, None, None]
+        fixed_by_channel = {"revenue_api": fixed.sum(axis=2), "cloud_fee": fee_fixed.sum(axis=2)}
+        by_channel = {"revenue_api": lab_revenue.sum(axis=2), "cloud_fee": fee.sum(axis=2)}
     else:
-        fee_fixed = zeros
-    fixed_by_channel = {"revenue_api": fixed.sum(axis=2), "cloud_fee": fee_fixed.sum(axis=2)}
-
-    by_channel = {
-        "revenue_api": lab_revenue.sum(axis=2),
-        "cloud_fee": fee.sum(axis=2),
-    }
+        # Without clouds nothing is fixed and no fee is kept: sums of zeros, not computed.
+        nothing = np.zeros(api_revenue.shape[:2])
+        fixed_by_channel = {"revenue_api": nothing, "cloud_fee": nothing}
+        by_channel = {"revenue_api": lab_revenue.sum(axis=2), "cloud_fee": nothing}
     total_revenue, total_tokens = lab_revenue, lab_tokens
     if section.consumer is not None:
         tiers = [

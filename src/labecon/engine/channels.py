@@ -361,5 +361,5 @@ def attribute(channel_total: Array, shares: Array) -> Array:
     equal the company total.
     """
     weight = shares.sum(axis=2, keepdims=True)
-    normalised = np.divide(shares, weight, out=np.zeros_like(shares), where=weight > 0)
+    normalised = np.divide(shares, weight, out=np.zeros(shares.shape), where=weight > 0)
     return channel_total[:, :, None] * normalised

@@ -34,7 +34,8 @@ def serving_gw(
     size = (schedule.scale_cost / inputs["inference.reference_training_cost"][:, None]) ** inputs[
         "inference.size_exponent"
     ][:, None]
-    return tokens_mtok / (throughput[:, :, None] / size[:, None, :])
+    gw = throughput[:, :, None] / size[:, None, :]  # [Mtok/month per GW]
+    return np.divide(tokens_mtok, gw, out=gw)
 
 
 def routing_factor(inputs: Inputs) -> Array:

@@ -73,8 +73,15 @@ def market_demand(start: Array, growth_per_year: Array, ceiling: Array, t: Array
 
 
 def frontier_capability(capability: Array, on_sale: NDArray[np.bool_]) -> Array:
-    """Capability of the best model on sale in each month [-], shape (samples, months)."""
-    return np.where(on_sale, capability[:, None, :], 0.0).max(axis=2)
+    """Capability of the best model on sale in each month [-], shape (samples, months).
+
+    0 where none is on sale. The maximum is taken generation by generation: a reduction
+    along the short last axis is several times slower, and a maximum is exact in any order.
+    """
+    best = np.where(on_sale[:, :, 0], capability[:, 0, None], 0.0)
+    for g in range(1, capability.shape[1]):
+        np.maximum(best, np.where(on_sale[:, :, g], capability[:, g, None], 0.0), out=best)
+    return best
 
 
 def api_traffic(
@@ -107,10 +114,10 @@ def api_traffic(
         inputs["revenue.api.release_price_per_mtok"][:, None]
         * schedule.capability ** inputs["revenue.api.price_capability_exponent"][:, None]
     )
-    # The decline factor depends on a cell's age only: one table per sample (Ages).
-    price = price_at_release[:, None, :] * age.take(
-        (1 + decline[:, None]) ** np.maximum(age.values, 0)
-    )
+    # The decline factor depends on a cell's age only: one table per sample (Ages). Products
+    # are formed in place (a * b is b * a exactly) to spare (samples, months, G) temporaries.
+    price = age.take((1 + decline[:, None]) ** np.maximum(age.values, 0))
+    np.multiply(price_at_release[:, None, :], price, out=price)
     tokens = lab_tokens[:, :, None] * shares
     if inputs.given("revenue.api.open_source_lag_months"):
         lag = np.rint(inputs["revenue.api.open_source_lag_months"])
@@ -118,6 +125,7 @@ def api_traffic(
         cut = inputs["revenue.api.open_source_price_cut"][:, None]
         loss = inputs["revenue.api.open_source_share_loss"][:, None]
         # x * 1.0 is x exactly: a factor of 1 where open weights have not caught up.
-        price *= age.take(np.where(caught_up, 1 - cut, 1.0))
-        tokens *= age.take(np.where(caught_up, 1 - loss, 1.0))
-    return ApiTraffic(tokens_mtok=tokens, revenue=tokens * price)
+        factor = age.take(np.where(caught_up, 1 - cut, 1.0))
+        price *= factor
+        tokens *= age.take(np.where(caught_up, 1 - loss, 1.0), out=factor)
+    return ApiTraffic(tokens_mtok=tokens, revenue=np.multiply(tokens, price, out=price))

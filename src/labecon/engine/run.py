@@ -221,8 +221,7 @@ def training_spend(
     start = plan.training_start[:, None, :]
     training = (start <= t) & (t < start + plan.training_months[:, None, :])
     training &= ~cancelled[:, None, :]
-    per_month = plan.development_cost / plan.training_months
-    return np.where(training, per_month[:, None, :], 0.0)
+    return lifecycle.spread(training, plan.development_cost / plan.training_months)
 
 
 def _simulate(
@@ -237,9 +236,10 @@ def _simulate(
     first = int(months[0])
     window = slice(-first, None)
     horizon = scenario.horizon_months
-    ages = None
+    ages = on_sale = None
     if shares is None or life_weight is None:
         ages = lifecycle.Ages.of(plan, months)
+        on_sale = lifecycle.active(plan, months, cancelled)
     if shares is None:
         shares = lifecycle.traffic_shares(
             plan,
@@ -248,6 +248,7 @@ def _simulate(
             inputs["lifecycle.ramp_months"],
             inputs["lifecycle.legacy_retention"],
             ages,
+            on_sale,
         )
     price = inference.cost_per_gw_month(inputs)  # [USD/GW-month]
     if life_weight is not None:
@@ -258,21 +259,22 @@ def _simulate(
         serving_share = inputs["revenue.top_down.inference_cost_share"]
         serving_share = serving_share * inference.routing_factor(inputs)
         gen_inference = gen_revenue * serving_share[:, None, None]
-        gen_tokens = np.zeros_like(gen_revenue)
+        gen_tokens = np.zeros(gen_revenue.shape)  # calloc: no pass over the array
         gen_gw = np.divide(
             gen_inference,
             price[:, None, None],
-            out=np.zeros_like(gen_inference),
+            out=np.zeros(gen_inference.shape),
             where=price[:, None, None] > 0,
         )
         flows = None
     else:
-        on_sale = lifecycle.active(plan, months, cancelled)
+        assert on_sale is not None
         flows = bottom_up(inputs, plan, months, shares, on_sale, ages)
         gen_revenue = flows.revenue
         gen_tokens = flows.lab_tokens
         gen_gw = inference.serving_gw(inputs, plan, months, gen_tokens)
-        gen_gw = gen_gw * inference.routing_factor(inputs)[:, None, None]
+        if scenario.strategies.routing is not None:
+            gen_gw = gen_gw * inference.routing_factor(inputs)[:, None, None]
         gen_inference = gen_gw * price[:, None, None]
     venture = None
     if scenario.strategies.internal is not None:
@@ -315,7 +317,12 @@ def _simulate(
         "other_cost": opex.other_cost(inputs, horizon),
         "idle_compute_cost": use.idle_gw * price[:, None],
         "compute_premium_cost": use.rented_gw * (price * inputs["compute.rent_premium"])[:, None],
-        "tokens_mtok": gen_tokens[:, window, :].sum(axis=2),
+        # Top-down revenue sells no tokens: zeros, not a sum of zeros.
+        "tokens_mtok": (
+            np.zeros_like(company_revenue)
+            if flows is None
+            else gen_tokens[:, window, :].sum(axis=2)
+        ),
         "gw_inference": use.gw_inference,
         "gw_inference_needed": gw_needed,
         "gw_training": gw_training,
@@ -350,9 +357,10 @@ def _simulate(
     company["debt_repaid"] = sum((loan.repaid for loan in loans), zero)
     company["interest_cost"] = sum((loan.interest for loan in loans), zero)
     unattributed = sum(company[item] for item in UNATTRIBUTED_COSTS)
+    company_inference = gen_inference[:, window, :].sum(axis=2)
     operating_cash_flow = (
         company_revenue
-        - gen_inference[:, window, :].sum(axis=2)
+        - company_inference
         - window_training
         - unattributed
         - company["revenue_share_cost"]
@@ -381,4 +389,9 @@ def _simulate(
             company["financier_funding"] + company["debt_drawn"] - company["debt_repaid"],
             company["compute_credits"],
         ),
+        totals={
+            "revenue": company_revenue,
+            "inference_cost": company_inference,
+            "training_cost": window_training,
+        },
     )
