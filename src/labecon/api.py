@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from labecon.backends import Backend, InProcess, chunk_bounds, using
 from labecon.engine import simulate_chunk
 from labecon.errors import OptionError
-from labecon.result import Result, ResultBuilder
+from labecon.result import Result, ResultBuilder, check_keep
 from labecon.sampler import Overrides, Sampler, check_overrides, normalise_seed
 from labecon.scenario.loading import load_scenario
 from labecon.scenario.schema import Scenario
@@ -127,6 +127,7 @@ def simulate(
     backend: str | Backend | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
+    keep: str = "monthly",
 ) -> Result:
     """Simulate ``samples`` Monte Carlo samples of a scenario.
 
@@ -141,8 +142,13 @@ def simulate(
     (``scheduler`` or ``workers`` alone imply ``"dask"``). An open
     :class:`labecon.backends.Backend` can be passed instead, to reuse one cluster for many
     runs. Every backend gives the same numbers for the same seed and chunk size.
+
+    ``keep="annual"`` keeps every sample's yearly values and the monthly means instead of
+    every sample's monthly statements (an eighth of the memory for baseline), with the same
+    numbers in every table it can give (docs/performance.md, "Memory").
     """
     loaded = load_scenario(scenario)
+    check_keep(keep)
     if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= MAX_SAMPLES:
         raise OptionError(
             f"samples: {samples!r} is not accepted; accepted: an integer from 1 to {MAX_SAMPLES:,}"
@@ -159,21 +165,26 @@ def simulate(
         for start, count in chunk_bounds(samples, size)
     ]
     with using(backend, scheduler, workers) as opened:
-        return _run(opened, Run(loaded, fixed_seed), chunks, samples, progress)
+        return _run(opened, Run(loaded, fixed_seed), chunks, samples, progress, keep)
 
 
 def _run(
-    backend: Backend, run: Run, chunks: list[Chunk], samples: int, progress: Progress | None
+    backend: Backend,
+    run: Run,
+    chunks: list[Chunk],
+    samples: int,
+    progress: Progress | None,
+    keep: str = "monthly",
 ) -> Result:
     """Every chunk's results through ``backend``, stored in sample order."""
-    builder = ResultBuilder(run.scenario, run.seed, samples)
+    builder = ResultBuilder(run.scenario, run.seed, samples, keep)
     remote = not isinstance(backend, InProcess)
     outputs = backend.map_ordered(packed_samples if remote else simulate_samples, run, chunks)
     try:
         for chunk, received in zip(chunks, outputs, strict=True):
             views = unpacked(received, chunk.count) if remote else received
             if chunk.start == 0:
-                check_memory(ResultBuilder.bytes_per_sample(views), samples)
+                check_memory(builder.stored_bytes_per_sample(views), samples)
             builder.add(views)
             if progress is not None:
                 progress(chunk.start + chunk.count, samples)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -77,12 +78,57 @@ def check_stat(stat: str) -> None:
         raise OptionError(f"stat: {stat!r} is not a statistic; accepted: {', '.join(STATS)}")
 
 
+#: What a Result keeps of each sample: ``"monthly"``, every sample's monthly statements (the
+#: default); ``"annual"``, every sample's yearly values and the exact monthly means, an
+#: eighth of the memory for baseline (docs/performance.md, "Memory").
+KEEPS = ("monthly", "annual")
+
+
+def check_keep(keep: str) -> None:
+    """Refuse an unknown ``keep``."""
+    if keep not in KEEPS:
+        raise OptionError(f"keep: {keep!r} is not accepted; accepted: {', '.join(KEEPS)}")
+
+
+def calendar(scenario: Scenario) -> tuple[pd.PeriodIndex, NDArray[np.int64], list[int]]:
+    """The horizon's calendar months, the year of each, and the years it touches."""
+    start = pd.Period(scenario.start, freq="M")
+    months = pd.period_range(start, periods=scenario.horizon_months, freq="M", name="month")
+    year_of_month = np.array([p.year for p in months], dtype=np.int64)
+    return months, year_of_month, sorted({int(y) for y in year_of_month})
+
+
+def yearly_values(
+    monthly: Array, how: Aggregate, year_of_month: NDArray[np.int64], years: list[int]
+) -> Array:
+    """Per-sample yearly values (samples, years) of monthly values (samples, months).
+
+    A flow is the year's sum, a stock its last month, a level its mean. Each sample's row is
+    computed on its own, so chunks of samples give the same numbers as the whole run.
+    """
+    out = np.empty((monthly.shape[0], len(years)))
+    for i, year in enumerate(years):
+        cols = np.flatnonzero(year_of_month == year)
+        if how is Aggregate.FLOW:
+            out[:, i] = monthly[:, cols].sum(axis=1)
+        elif how is Aggregate.STOCK:
+            out[:, i] = monthly[:, cols[-1]]
+        else:
+            out[:, i] = monthly[:, cols].mean(axis=1)
+    return out
+
+
 @dataclass(frozen=True)
 class Result:
     """Per-sample results of a run and the tables users read from them.
 
     ``statements[view][item]`` are arrays (samples, months); ``generation_values[column]``
     are (samples, G); ``metric_values[name]`` and ``input_values[name]`` are (samples,).
+
+    With ``keep="annual"`` the per-sample monthly statements are not kept (``statements`` is
+    empty): ``annual_values[view][item]`` (samples, years) and ``monthly_means[view][item]``
+    (months,) hold what the yearly tables, the monthly means and ``to_dict`` read, with the
+    same numbers as a ``keep="monthly"`` run.
     """
 
     scenario: Scenario
@@ -92,6 +138,9 @@ class Result:
     metric_values: dict[str, Array]
     input_values: dict[str, Array]
     revenue_by_generation_mean: Array  # (months, G) [USD/month]
+    keep: str = "monthly"
+    annual_values: dict[str, dict[str, Array]] = field(default_factory=dict)
+    monthly_means: dict[str, dict[str, Array]] = field(default_factory=dict)
 
     # -- shape and calendar ---------------------------------------------------------------
     @property
@@ -102,13 +151,12 @@ class Result:
     @property
     def months(self) -> pd.PeriodIndex:
         """Calendar months of the scenario's horizon."""
-        start = pd.Period(self.scenario.start, freq="M")
-        return pd.period_range(start, periods=self.scenario.horizon_months, freq="M", name="month")
+        return calendar(self.scenario)[0]
 
     @property
     def years(self) -> list[int]:
         """Calendar years the horizon touches."""
-        return sorted({int(p.year) for p in self.months})
+        return calendar(self.scenario)[2]
 
     def month_label(self, index: float) -> str | None:
         """'YYYY-MM' of a month index from the start, or None for NaN."""
@@ -117,44 +165,52 @@ class Result:
         return str(pd.Period(self.scenario.start, freq="M") + round(index))
 
     # -- statements ------------------------------------------------------------------------
-    def _view(self, view: str) -> dict[str, Array]:
-        if view not in self.statements:
+    def _items(self, view: str, item: str | None = None) -> list[str]:
+        """The items of a view, refusing an unknown view (or item)."""
+        if view not in VIEWS:
             raise OptionError(f"view: {view!r} is not a view; accepted: {', '.join(VIEWS)}")
-        return self.statements[view]
-
-    def samples(self, view: str, item: str) -> Array:
-        """Per-sample monthly values of one line item, shape (samples, months)."""
-        items = self._view(view)
-        if item not in items:
+        items = list(VIEWS[view])
+        if item is not None and item not in items:
             raise OptionError(
                 f"item: {item!r} is not in the {view} view; accepted: {', '.join(items)}"
             )
-        return items[item]
+        return items
+
+    def _monthly_kept(self, what: str) -> None:
+        if self.keep != "monthly":
+            raise OptionError(
+                f"{what} needs every sample's monthly values, which a keep={self.keep!r} run "
+                "does not keep; accepted: simulate(..., keep='monthly') (the default)"
+            )
+
+    def samples(self, view: str, item: str) -> Array:
+        """Per-sample monthly values of one line item, shape (samples, months)."""
+        self._items(view, item)
+        self._monthly_kept("samples()")
+        return self.statements[view][item]
 
     def annual_samples(self, view: str, item: str) -> Array:
         """Per-sample yearly values of one item (samples, years): sums, year-end or means."""
-        monthly = self.samples(view, item)
-        years = np.array([p.year for p in self.months])
-        how = VIEWS[view][item]
-        out = np.empty((monthly.shape[0], len(self.years)))
-        for i, year in enumerate(self.years):
-            cols = np.flatnonzero(years == year)
-            if how is Aggregate.FLOW:
-                out[:, i] = monthly[:, cols].sum(axis=1)
-            elif how is Aggregate.STOCK:
-                out[:, i] = monthly[:, cols[-1]]
-            else:
-                out[:, i] = monthly[:, cols].mean(axis=1)
-        return out
+        self._items(view, item)
+        if self.keep == "annual":
+            return self.annual_values[view][item]
+        _, year_of_month, years = calendar(self.scenario)
+        return yearly_values(self.samples(view, item), VIEWS[view][item], year_of_month, years)
 
     def monthly(self, view: str, stat: str = "mean") -> pd.DataFrame:
-        """A view's line items by calendar month, one statistic over samples."""
-        items = self._view(view)
+        """A view's line items by calendar month, one statistic over samples.
+
+        A ``keep="annual"`` run has the mean only.
+        """
+        items = self._items(view)
         check_stat(stat)
-        frame = pd.DataFrame(
-            {item: statistic(values, stat) for item, values in items.items()}, index=self.months
+        if self.keep == "annual" and stat == "mean":
+            return pd.DataFrame(dict(self.monthly_means[view]), index=self.months)
+        self._monthly_kept(f"monthly(stat={stat!r})")
+        values = self.statements[view]
+        return pd.DataFrame(
+            {item: statistic(values[item], stat) for item in items}, index=self.months
         )
-        return frame
 
     def annual(self, view: str, stat: str = "mean") -> pd.DataFrame:
         """A view's line items by calendar year, one statistic over samples.
@@ -162,7 +218,7 @@ class Result:
         Flows are summed over the year per sample before the statistic is taken, so the p50
         of a year is the median yearly total, not the sum of monthly medians.
         """
-        items = self._view(view)
+        items = self._items(view)
         check_stat(stat)
         index = pd.Index(self.years, name="year")
         return pd.DataFrame(
@@ -237,6 +293,7 @@ class Result:
         Statistics are over the samples that reach that round.
         """
         check_stat(stat)
+        self._monthly_kept("rounds()")
         raised = self.statements["cash"]["equity_raised"]
         owned = self.statements["cash"]["ownership"]
         before = np.concatenate([np.ones((owned.shape[0], 1)), owned[:, :-1]], axis=1)
@@ -290,9 +347,9 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """One JSON-ready document: views → items → stat → list by year; generations; metrics."""
         views: dict[str, Any] = {}
-        for view, items in self.statements.items():
+        for view in VIEWS:
             views[view] = {}
-            for item in items:
+            for item in self._items(view):
                 yearly = self.annual_samples(view, item)
                 views[view][item] = {
                     stat: [_json_number(v) for v in statistic(yearly, stat)] for stat in STATS
@@ -338,33 +395,140 @@ def _arrays(chunk: SampleViews) -> dict[tuple[str, ...], Array]:
     return out
 
 
+# An item whose every sample holds the same row of integers (0, 1, month indices) or NaN is
+# stored once: any sum of such numbers is exact whatever its order, so every statistic is the
+# same as over a full array. Bounded so that a sum over MAX_SAMPLES samples stays exact.
+_EXACT_INTEGER = 2.0**29
+
+
+def _same_in_every_sample(values: NDArray[Any]) -> NDArray[Any] | None:
+    """The row every sample shares, if it is all integers or NaN (see _EXACT_INTEGER).
+
+    Zero in every sample (-0.0 included) gives a row of +0.0, as it always has.
+    """
+    if not np.any(values):
+        return np.zeros(values.shape[1:], values.dtype)
+    if values.dtype != np.float64:
+        return None
+    row = values[0]
+    exact = np.isnan(row) | ((np.abs(row) <= _EXACT_INTEGER) & (row == np.rint(row)))
+    if not exact.all():
+        return None
+    bits, want = values.view(np.uint64), row.view(np.uint64)
+    # A cheap look at the first rows rules most items out before the full comparison.
+    if not (bits[:8] == want).all() or not (bits == want).all():
+        return None
+    return row.copy()
+
+
+def _bits_equal(left: NDArray[Any], right: NDArray[Any]) -> bool:
+    """Whether two arrays hold the same bytes (NaN equal to NaN, -0.0 not to 0.0)."""
+    return (
+        left.shape == right.shape
+        and left.dtype == right.dtype
+        and left.tobytes() == right.tobytes()
+    )
+
+
+def _stored_bytes(arrays: dict[tuple[str, ...], Array]) -> int:
+    """Bytes of the arrays stored: distinct, and not one row shared by every sample."""
+    unique = {id(a): a for a in arrays.values()}
+    distinct = {a.tobytes(): a for a in unique.values() if _same_in_every_sample(a) is None}
+    return sum(a.nbytes for a in distinct.values())
+
+
 class ResultBuilder:
     """Collects chunks into preallocated arrays, so a run holds one copy of its results.
 
     Views share line items (the capitalised view's revenue is the expensed view's); shared
-    arrays are stored once, and an item that is zero in every sample (a channel or strategy
-    the scenario does not use) is not stored at all.
+    arrays are stored once, and an item whose samples all hold the same integers or NaN (a
+    channel or strategy the scenario does not use, a ratio that is never defined) is stored
+    as one row. With ``keep="annual"`` each statement item is kept as yearly values per
+    sample, and its monthly means are accumulated chunk by chunk, sample after sample, in the
+    order a sum over the whole run takes (numpy sums along the samples axis of a (samples,
+    months >= 2) array one sample after another).
     """
 
-    def __init__(self, scenario: Scenario, seed: int, samples: int) -> None:
+    def __init__(self, scenario: Scenario, seed: int, samples: int, keep: str = "monthly") -> None:
+        check_keep(keep)
         self.scenario = scenario
         self.seed = seed
         self.samples = samples
+        # A one-month horizon keeps its months: they are its years, and numpy sums a single
+        # column in another order than the streamed means below.
+        self.keep = keep if scenario.horizon_months >= 2 else "monthly"
         self.filled = 0
         self._store: dict[tuple[str, ...], Array] = {}
+        self._constant: dict[tuple[str, ...], NDArray[Any]] = {}
         self._shapes: dict[tuple[str, ...], tuple[tuple[int, ...], np.dtype[Any]]] = {}
         self._alias: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._twin: dict[tuple[str, ...], tuple[str, ...]] = {}  # equal values, stored once
         self._revenue_sum: Array | None = None
+        _, self._year_of_month, self._years = calendar(scenario)
+        # keep="annual": running sums and counts of non-NaN values by month, per distinct array.
+        self._mean_owner: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._sums: dict[tuple[str, ...], Array] = {}
+        self._counts: dict[tuple[str, ...], NDArray[np.int64]] = {}
 
     @staticmethod
     def bytes_per_sample(chunk: SampleViews) -> float:
-        """Memory a sample's results take once stored [bytes]."""
-        unique = {id(a): a for a in _arrays(chunk).values() if np.any(a)}
-        return sum(a.nbytes for a in unique.values()) / max(chunk_samples(chunk), 1)
+        """Memory a sample's results take once stored with ``keep="monthly"`` [bytes]."""
+        return _stored_bytes(_arrays(chunk)) / max(chunk_samples(chunk), 1)
+
+    def stored_bytes_per_sample(self, chunk: SampleViews) -> float:
+        """Memory a sample's results take once stored by this builder [bytes]."""
+        arrays = self._annual(chunk) if self.keep == "annual" else _arrays(chunk)
+        return _stored_bytes(arrays) / max(chunk_samples(chunk), 1)
+
+    def _annual(self, chunk: SampleViews) -> dict[tuple[str, ...], Array]:
+        """The chunk's arrays with each statement item as yearly values, sharing kept."""
+        yearly: dict[tuple[int, Aggregate], Array] = {}
+        out = _arrays(chunk)
+        count = chunk_samples(chunk)
+        for view, items in chunk.statements.items():
+            for item, values in items.items():
+                how = VIEWS[view][item]
+                if (id(values), how) not in yearly:
+                    # numpy lays out values[:, months] month by month, and so sums a year's
+                    # months one after another, only when there are two samples or more:
+                    # a one-sample chunk of a larger run is summed as two.
+                    rows = np.repeat(values, 2, axis=0) if count == 1 < self.samples else values
+                    yearly[(id(values), how)] = yearly_values(
+                        rows, how, self._year_of_month, self._years
+                    )[:count]
+                out[("statements", view, item)] = yearly[(id(values), how)]
+        return out
+
+    def _accumulate_means(self, chunk: SampleViews) -> None:
+        monthly: dict[tuple[str, ...], Array] = {
+            ("statements", view, item): values
+            for view, items in chunk.statements.items()
+            for item, values in items.items()
+        }
+        if not self._mean_owner:
+            owner: dict[int, tuple[str, ...]] = {}
+            for key, values in monthly.items():
+                self._mean_owner[key] = owner.setdefault(id(values), key)
+            for first in set(self._mean_owner.values()):
+                self._sums[first] = np.zeros(monthly[first].shape[1])
+                self._counts[first] = np.zeros(monthly[first].shape[1], dtype=np.int64)
+        for first in self._sums:
+            values = monthly[first]
+            missing = np.isnan(values)
+            self._counts[first] += np.sum(~missing, axis=0)
+            # nansum's arithmetic: NaN read as 0, then one sample after another.
+            running = np.where(missing, 0.0, values)
+            running[0] += self._sums[first]
+            np.add.accumulate(running, axis=0, out=running)
+            self._sums[first] = running[-1].copy()
 
     def add(self, chunk: SampleViews) -> None:
         """Store the next chunk's samples."""
-        arrays = _arrays(chunk)
+        if self.keep == "annual":
+            self._accumulate_means(chunk)
+            arrays = self._annual(chunk)
+        else:
+            arrays = _arrays(chunk)
         if not self._shapes:
             owner: dict[int, tuple[str, ...]] = {}
             for key, values in arrays.items():
@@ -375,16 +539,37 @@ class ResultBuilder:
                 self._shapes[key] = (values.shape[1:], values.dtype)
         count = chunk_samples(chunk)
         rows = slice(self.filled, self.filled + count)
+        first: dict[bytes, tuple[str, ...]] = {}  # digest of each array stored, first chunk
         for key, (shape, dtype) in self._shapes.items():
             values = arrays[key]
             target = self._store.get(key)
-            if target is None:
-                if not np.any(values):
-                    continue  # still zero in every sample so far: nothing to store
-                # np.empty, not np.zeros: writing into zeroed pages first faults them in, which
-                # costs several times the copy. Earlier chunks were all zero.
+            if target is None and key in self._twin:
+                twin = self._twin[key]
+                if _bits_equal(values, arrays[twin]):
+                    continue  # still equal to its twin in every sample so far
                 target = self._store[key] = np.empty((self.samples, *shape), dtype)
-                target[: self.filled] = 0
+                target[: self.filled] = self._store[self._twin.pop(key)][: self.filled]
+            elif target is None:
+                same = _same_in_every_sample(values)
+                kept = self._constant.get(key) if self.filled else same
+                if same is not None and kept is not None and same.tobytes() == kept.tobytes():
+                    self._constant[key] = kept
+                    continue  # still one row in every sample so far: nothing to store
+                if not self.filled:
+                    # An item equal to another in every sample (revenue including a cloud fee
+                    # of 0, GW needed when all is served) is stored once.
+                    digest = hashlib.blake2b(values.tobytes(), digest_size=16).digest()
+                    twin = first.setdefault(digest + repr((shape, dtype)).encode(), key)
+                    if twin != key and _bits_equal(values, arrays[twin]):
+                        self._twin[key] = twin
+                        continue
+                # np.empty, not np.zeros: writing into zeroed pages first faults them in, which
+                # costs several times the copy. Earlier chunks all held the same row.
+                target = self._store[key] = np.empty((self.samples, *shape), dtype)
+                if self.filled:
+                    target[: self.filled] = self._constant.pop(key)
+                else:
+                    self._constant.pop(key, None)
             target[rows] = values
         self.filled += count
         summed = chunk.revenue_by_generation_sum
@@ -396,11 +581,15 @@ class ResultBuilder:
         """The Result of every chunk added."""
         if self.filled != self.samples or self._revenue_sum is None:
             raise RuntimeError(f"{self.filled} of {self.samples} samples were added")
-        # Items that stayed zero in every sample take no memory: read-only zero views.
+        # Items whose samples all hold one row take the memory of a row: read-only views.
         full = {
-            key: self._store.get(key, np.broadcast_to(np.zeros((), dtype), (self.samples, *shape)))
+            key: self._store[key]
+            if key in self._store
+            else np.broadcast_to(self._constant[key].astype(dtype), (self.samples, *shape))
             for key, (shape, dtype) in self._shapes.items()
+            if key not in self._twin
         }
+        full.update({key: full[twin] for key, twin in self._twin.items()})
         full.update({key: full[owner] for key, owner in self._alias.items()})
         statements: dict[str, dict[str, Array]] = {}
         tables: dict[str, dict[str, Array]] = {"generations": {}, "metrics": {}, "inputs": {}}
@@ -413,6 +602,18 @@ class ResultBuilder:
         statements = {
             view: {item: statements[view][item] for item in order[view]} for view in order
         }
+        annual: dict[str, dict[str, Array]] = {}
+        means: dict[str, dict[str, Array]] = {}
+        if self.keep == "annual":
+            annual, statements = statements, {}
+            for key, owner in self._mean_owner.items():
+                counts, sums = self._counts[owner], self._sums[owner]
+                with np.errstate(invalid="ignore"):
+                    mean = np.divide(
+                        sums, counts, out=np.full(np.shape(sums), np.nan), where=counts > 0
+                    )
+                means.setdefault(key[1], {})[key[2]] = mean
+            means = {view: {item: means[view][item] for item in order[view]} for view in order}
         return Result(
             scenario=self.scenario,
             seed=self.seed,
@@ -421,6 +622,9 @@ class ResultBuilder:
             metric_values=tables["metrics"],
             input_values=tables["inputs"],
             revenue_by_generation_mean=self._revenue_sum / self.samples,
+            keep=self.keep,
+            annual_values=annual,
+            monthly_means=means,
         )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from labecon.errors import OptionError
 from labecon.report import content, excel, html, parquet
 from labecon.report.html import Sensitivity
 from labecon.result import Result
@@ -44,6 +45,12 @@ def report_files(
     """
     import labecon  # at call time: labecon's __init__ imports this package
 
+    if result.keep != "monthly":
+        # The report draws monthly ranges (p5-p95 fans) from every sample's months.
+        raise OptionError(
+            f"report: a keep={result.keep!r} run has no per-sample months to draw; "
+            "accepted: a run with keep='monthly' (the default)"
+        )
     when = generated or dt.datetime.now(dt.UTC)
     table = content.inputs_table(result, inputs)
     return {
