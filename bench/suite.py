@@ -75,6 +75,10 @@ WARM_UP_SAMPLES = 1_000
 MEMORY_SHARE = 0.5  # as labecon.api: a run's stored results may take half the memory
 SCALING_CANDIDATES = (1_000_000, 500_000, 300_000, 200_000, 100_000, 50_000, 20_000, 10_000)
 DASK_CHECK_SAMPLES = 600
+CASES = ("m1", "baseline", "interactive", "scaling")
+# Share of CPU time used by other processes above which the machine counts as busy: a case
+# started then is marked in the table (the machine has 2 cores: one busy core is 50%).
+QUIET_BUSY_SHARE = 0.15
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,35 @@ def _timed_runs(run: Callable[[], None], repeats: int, budget_s: float) -> list[
         if sum(seconds) + statistics.median(seconds) > budget_s:
             break
     return seconds
+
+
+def busy_share(seconds: float = 1.0) -> float | None:
+    """Share of the machine's CPU time used over ``seconds`` (by other processes, when this
+    one is idle); None where /proc/stat is not available."""
+
+    def counters() -> tuple[int, int] | None:
+        try:
+            fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields), idle
+
+    before = counters()
+    time.sleep(seconds)
+    after = counters()
+    if before is None or after is None or after[0] == before[0]:
+        return None
+    return 1.0 - (after[1] - before[1]) / (after[0] - before[0])
+
+
+def wait_until_quiet(limit_s: float, threshold: float = QUIET_BUSY_SHARE) -> float | None:
+    """Wait up to ``limit_s`` for the machine to be idle; return the last busy share seen."""
+    deadline = time.monotonic() + limit_s
+    busy = busy_share()
+    while busy is not None and busy > threshold and time.monotonic() < deadline:
+        busy = busy_share(5.0)
+    return busy
 
 
 def m1_agreement_case(tool: str, samples: int, seed: int) -> dict[str, Any]:
@@ -277,6 +310,7 @@ class Row:
     note: str = ""
     refused: str | None = None
     ratio: float | None = None  # peer seconds / labecon seconds, or speed-up for scaling
+    busy_share: float | None = None  # CPU share other processes used as the case started
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -334,6 +368,9 @@ def markdown_table(rows: list[Row]) -> str:
             note = f"refused: {row.refused}"
         elif row.extrapolated:
             note = f"extrapolated from {row.run_samples:,} samples; {note}".rstrip("; ")
+        if row.busy_share is not None and row.busy_share > QUIET_BUSY_SHARE:
+            note += f"; BUSY machine: {row.busy_share:.0%} of CPU used by others at the start"
+        note = note.replace("|", "\\|")  # "max |z|" inside a Markdown cell
         lines.append(
             f"| {row.case} | {row.samples:,} | {row.tool} | {seconds} | {ratio} | {rss} | {note} |"
         )
@@ -383,7 +420,8 @@ def run_suite(arguments: argparse.Namespace) -> int:
     agreement_labels: dict[tuple[str, int], str] = {}
     cases: dict[tuple[str, int], dict[str, Any]] = {}
     failed = False
-    for samples in sizes.m1:
+    selected = set(arguments.cases)
+    for samples in sizes.m1 if "m1" in selected else ():
         for tool in tools:
             key = (tool, run_samples(tool, samples))
             if key not in cases:
@@ -410,40 +448,51 @@ def run_suite(arguments: argparse.Namespace) -> int:
             agreement_json.append(agreement.to_json() | {"labecon_samples": reference_n})
             progress(f"agreement M1 {tool} vs labecon at {samples:,}: {label}")
             failed |= not agreement.passed
-    progress(f"agreement run: baseline in-process vs Dask, {DASK_CHECK_SAMPLES} samples")
-    identity = in_fresh_process(dask_identity_case, DASK_CHECK_SAMPLES, seed)
-    document["dask_identity"] = identity
-    progress(f"Dask 1 and 2 workers identical to in-process: {identity['identical']}")
-    failed |= not identity["identical"]
+    if "scaling" in selected:
+        progress(f"agreement run: baseline in-process vs Dask, {DASK_CHECK_SAMPLES} samples")
+        identity = in_fresh_process(dask_identity_case, DASK_CHECK_SAMPLES, seed)
+        document["dask_identity"] = identity
+        progress(f"Dask 1 and 2 workers identical to in-process: {identity['identical']}")
+        failed |= not identity["identical"]
     document["agreement"] = agreement_json
     if failed:
         _write(arguments.json, document)
         print("Disagreement (see above); nothing timed.", file=sys.stderr)
         return 1
 
-    # 2. Timing, each (case, tool) in a fresh process.
+    # 2. Timing, each (case, tool) in a fresh process, on a machine as quiet as it gets.
     rows: list[Row] = []
-    for samples in sizes.m1:
+    busy_at_start: list[float | None] = []
+
+    def timed(function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+        busy_at_start.append(wait_until_quiet(arguments.wait_quiet))
+        return in_fresh_process(function, *args)
+
+    def add(row: Row) -> None:
+        row.busy_share = busy_at_start[-1] if busy_at_start else None
+        rows.append(row)
+
+    for samples in sizes.m1 if "m1" in selected else ():
         case = f"M1 ({m1.SCENARIO_NAME})"
         labecon_row: Row | None = None
         for tool in tools:
             n = run_samples(tool, samples)
             progress(f"timing: M1, {tool}, {n:,} samples")
-            measured = in_fresh_process(m1_timing_case, tool, n, seed, repeats, budget)
+            measured = timed(m1_timing_case, tool, n, seed, repeats, budget)
             row = row_from(case, samples, tool, n, measured)
             row.note = "reference" if tool == LABECON else agreement_labels[tool, samples]
             if tool == LABECON:
                 labecon_row = row
             elif labecon_row is not None and labecon_row.seconds and row.seconds:
                 row.ratio = row.seconds / labecon_row.seconds
-            rows.append(row)
+            add(row)
 
-    for samples in sizes.baseline:
+    for samples in sizes.baseline if "baseline" in selected else ():
         runs: list[dict[str, Any]] = []
         started = time.perf_counter()
         while len(runs) < repeats:
             progress(f"timing: baseline cold, {samples:,} samples, run {len(runs) + 1}")
-            runs.append(in_fresh_process(baseline_cold_case, samples, seed))
+            runs.append(timed(baseline_cold_case, samples, seed))
             if "refused" in runs[-1] or time.perf_counter() - started > budget:
                 break
         merged = dict(runs[0])
@@ -455,23 +504,43 @@ def run_suite(arguments: argparse.Namespace) -> int:
         row.note = "no peer: the benchmark spec defines M1 only"
         if "import_seconds" in merged:
             row.note += f"; import + load {merged['import_seconds']:.1f} s not included"
-        rows.append(row)
+        add(row)
 
-    progress(f"timing: baseline interactive, {sizes.interactive:,} samples")
-    measured = in_fresh_process(interactive_case, sizes.interactive, seed, repeats, budget)
-    row = row_from(
-        "baseline, warm process", sizes.interactive, LABECON, sizes.interactive, measured
-    )
-    row.note = f"after a {WARM_UP_SAMPLES:,}-sample warm-up run in the same process"
-    rows.append(row)
+    if "interactive" in selected:
+        progress(f"timing: baseline interactive, {sizes.interactive:,} samples")
+        measured = timed(interactive_case, sizes.interactive, seed, repeats, budget)
+        row = row_from(
+            "baseline, warm process", sizes.interactive, LABECON, sizes.interactive, measured
+        )
+        row.note = f"after a {WARM_UP_SAMPLES:,}-sample warm-up run in the same process"
+        add(row)
 
-    fit = in_fresh_process(largest_fit_case, sizes.scaling_cap)
+    if "scaling" in selected:
+        time_scaling(arguments, sizes, document, timed, add, progress)
+    _finish(arguments, document, rows)
+    return 0
+
+
+def time_scaling(
+    arguments: argparse.Namespace,
+    sizes: Sizes,
+    document: dict[str, Any],
+    timed: Callable[..., dict[str, Any]],
+    add: Callable[[Row], None],
+    progress: Callable[[str], None],
+) -> None:
+    """baseline on a local Dask cluster of 1, then 2 workers; the speed-up on the second row."""
+    seed, repeats, budget = arguments.seed, arguments.repeats, arguments.budget
+    if arguments.scaling_samples:
+        fit = {"samples": arguments.scaling_samples, "chosen_by": "--scaling-samples"}
+    else:
+        fit = in_fresh_process(largest_fit_case, sizes.scaling_cap)
     document["scaling_size"] = fit
     scaling: dict[int, Row] = {}
     fingerprints: dict[int, str] = {}
     for workers in (1, 2):
         progress(f"timing: baseline on {workers} Dask worker(s), {fit['samples']:,} samples")
-        measured = in_fresh_process(scaling_case, fit["samples"], seed, workers, repeats, budget)
+        measured = timed(scaling_case, fit["samples"], seed, workers, repeats, budget)
         fingerprints[workers] = measured.get("fingerprint", "")
         row = row_from(
             "baseline, Dask scaling",
@@ -486,7 +555,7 @@ def run_suite(arguments: argparse.Namespace) -> int:
                 f"MB; cluster start {measured['cluster_start_seconds']:.1f} s not included"
             )
         scaling[workers] = row
-        rows.append(row)
+        add(row)
     one, two = scaling[1], scaling[2]
     if one.seconds and two.seconds:
         two.ratio = one.seconds / two.seconds
@@ -494,6 +563,10 @@ def run_suite(arguments: argparse.Namespace) -> int:
         identical = fingerprints[1] == fingerprints[2]
         two.note += "; numbers identical to 1 worker" if identical else "; NUMBERS DIFFER"
         document["scaling_identical"] = identical
+
+
+def _finish(arguments: argparse.Namespace, document: dict[str, Any], rows: list[Row]) -> None:
+    """Print the table and write the JSON document."""
     document["rows"] = [row.to_json() for row in rows]
     table = markdown_table(rows)
     document["table"] = table
@@ -505,7 +578,6 @@ def run_suite(arguments: argparse.Namespace) -> int:
         "rows, seconds on 1 worker / seconds on 2 workers."
     )
     _write(arguments.json, document)
-    return 0
 
 
 def _version(distribution: str) -> str | None:
@@ -531,6 +603,22 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON_PATH)
     parser.add_argument("--no-squigglepy", action="store_true", help="skip squigglepy")
+    parser.add_argument(
+        "--cases", nargs="+", choices=CASES, default=list(CASES), help="cases to run (all)"
+    )
+    parser.add_argument(
+        "--scaling-samples",
+        type=m1.positive_int,
+        default=None,
+        help="samples of the Dask scaling case (default: the largest that fits, <= 1,000,000)",
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=300.0,
+        help="before each timed case, wait up to this many seconds for other processes to "
+        f"use less than {QUIET_BUSY_SHARE:.0%} of the CPU (cases started busy are marked)",
+    )
     return parser.parse_args(argv)
 
 
