@@ -576,7 +576,7 @@ def run(
             metavar="ADDRESS",
             help="Run the samples as tasks on the Dask cluster at ADDRESS (e.g. "
             "tcp://host:8786, as `dask scheduler` prints); same numbers as a local run. "
-            "Needs labecon[dask].",
+            "Needs the dask extra of labecon.",
             show_default=False,
         ),
     ] = None,
@@ -585,7 +585,7 @@ def run(
         typer.Option(
             metavar="N",
             help="Run the samples on a local Dask cluster of N worker processes, started "
-            "and closed for this run; same numbers as without. Needs labecon[dask].",
+            "and closed for this run; same numbers as without. Needs the dask extra of labecon.",
             show_default=False,
         ),
     ] = None,

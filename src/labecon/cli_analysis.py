@@ -118,7 +118,7 @@ def sensitivity_command(
         typer.Option(
             metavar="ADDRESS",
             help="Run the model on the Dask cluster at ADDRESS (e.g. tcp://host:8786); same "
-            "numbers. Needs labecon[dask].",
+            "numbers. Needs the dask extra of labecon.",
             show_default=False,
         ),
     ] = None,
@@ -127,7 +127,7 @@ def sensitivity_command(
         typer.Option(
             metavar="N",
             help="Run the model on a local Dask cluster of N worker processes; same numbers. "
-            "Needs labecon[dask].",
+            "Needs the dask extra of labecon.",
             show_default=False,
         ),
     ] = None,
