@@ -99,13 +99,44 @@ def traffic_shares(
             )
         )
     if np.any(retention != 1):
-        # rank_g = number of active generations newer than g (generations release in order).
         count = schedule.release.shape[1]
-        powers = retention[:, None] ** np.arange(count + 1, dtype=np.float64)  # beta^k
-        newer = np.cumsum(on[:, :, ::-1], axis=2, dtype=np.intp)[:, :, ::-1] - on
-        # As the row of beta^rank_g in powers.ravel(): np.take is faster than take_along_axis.
-        newer += (np.arange(len(retention), dtype=np.intp) * (count + 1))[:, None, None]
-        weight *= np.take(powers.ravel(), newer)
+        # beta^k in column count + k; columns for k < 0 (never read on sale) hold 1.
+        k = np.arange(-count, count + 1, dtype=np.float64)
+        powers = np.where(k >= 0, retention[:, None] ** np.maximum(k, 0.0), 1.0)
+        weight *= np.take(powers.ravel(), _rank_rows(schedule, months, cancelled, on))
     total = weight.sum(axis=2, keepdims=True)
     # np.zeros, not zeros_like: calloc'd pages need no writing where nothing is on sale.
     return np.divide(weight, total, out=np.zeros(weight.shape), where=total > 0)
+
+
+def _rank_rows(
+    schedule: Schedule,
+    months: NDArray[np.int64],
+    cancelled: NDArray[np.bool_],
+    on: NDArray[np.bool_],
+) -> NDArray[np.intp]:
+    """Row in a (samples, 2G + 1) table of beta^(k - G) of each cell's rank, (samples, months, G).
+
+    rank_g(t), the number of generations on sale in month t that are newer than g, is what
+    the cell of an on-sale generation reads; other cells read some row of the same sample
+    (their weight is 0). Generations release in order, live equally long and are cancelled
+    from some generation on, so those on sale and newer than g are g+1 .. hi(t), hi the newest
+    released and not cancelled: rank = hi - g, one (samples, months) count and one pass.
+    Schedules that break this (none the engine builds) take the cumulative sum over G.
+    """
+    samples, count = schedule.release.shape
+    first_row = np.arange(samples, dtype=np.intp)[:, None] * (2 * count + 1) + count
+    life = schedule.retire - schedule.release
+    if not (
+        np.all(np.diff(schedule.release, axis=1) > 0)
+        and np.all(life == life[:, :1])
+        and np.all(cancelled[:, 1:] >= cancelled[:, :-1])
+    ):
+        newer = np.cumsum(on[:, :, ::-1], axis=2, dtype=np.intp)[:, :, ::-1] - on
+        return newer + first_row[:, :, None]
+    released = np.zeros((samples, months.size), dtype=np.intp)
+    for g in range(count):
+        released += schedule.release[:, g, None] <= months[None, :]
+    kept = count - cancelled.sum(axis=1, dtype=np.intp)
+    newest = np.minimum(released, kept[:, None]) - 1  # hi(t), -1 before any release
+    return (first_row + newest)[:, :, None] - np.arange(count, dtype=np.intp)[None, None, :]
