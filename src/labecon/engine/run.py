@@ -258,17 +258,24 @@ def _simulate(
         )
         serving_share = inputs["revenue.top_down.inference_cost_share"]
         serving_share = serving_share * inference.routing_factor(inputs)
-        gen_inference = gen_revenue * serving_share[:, None, None]
         gen_tokens = np.zeros(gen_revenue.shape)  # calloc: no pass over the array
-        gen_gw = np.divide(
-            gen_inference,
-            price[:, None, None],
-            out=np.zeros(gen_inference.shape),
-            where=price[:, None, None] > 0,
-        )
+        # Without a serving cost, finite revenue (>= 0) times 0 is +0.0, and so are the GW:
+        # zeros, not a product, a division and their sums over generations.
+        serving_free = bool(np.all(serving_share == 0) and np.all(np.isfinite(gen_revenue)))
+        if serving_free:
+            gen_inference, gen_gw = np.zeros(gen_revenue.shape), np.zeros(gen_revenue.shape)
+        else:
+            gen_inference = gen_revenue * serving_share[:, None, None]
+            gen_gw = np.divide(
+                gen_inference,
+                price[:, None, None],
+                out=np.zeros(gen_inference.shape),
+                where=price[:, None, None] > 0,
+            )
         flows = None
     else:
         assert on_sale is not None
+        serving_free = False
         flows = bottom_up(inputs, plan, months, shares, on_sale, ages)
         gen_revenue = flows.revenue
         gen_tokens = flows.lab_tokens
@@ -279,13 +286,14 @@ def _simulate(
     venture = None
     if scenario.strategies.internal is not None:
         venture = _internal_venture(inputs, months, shares, gen_revenue, gen_gw)
+        serving_free = False
         gen_revenue = gen_revenue + venture.revenue
         gen_gw = gen_gw + venture.gw
         gen_inference = gen_inference + venture.gw * price[:, None, None]
     gen_training = training_spend(plan, months, cancelled)
     window_training = gen_training[:, window, :].sum(axis=2)
     gw_training = inference.training_gw(inputs, window_training)
-    gw_needed = gen_gw[:, window, :].sum(axis=2)
+    gw_needed = np.zeros_like(window_training) if serving_free else gen_gw[:, window, :].sum(axis=2)
     mode = scenario.compute.capacity
     owned = compute.owned_gw(
         inputs["compute.owned_gw"],
@@ -357,7 +365,9 @@ def _simulate(
     company["debt_repaid"] = sum((loan.repaid for loan in loans), zero)
     company["interest_cost"] = sum((loan.interest for loan in loans), zero)
     unattributed = sum(company[item] for item in UNATTRIBUTED_COSTS)
-    company_inference = gen_inference[:, window, :].sum(axis=2)
+    company_inference = (
+        np.zeros_like(company_revenue) if serving_free else gen_inference[:, window, :].sum(axis=2)
+    )
     operating_cash_flow = (
         company_revenue
         - company_inference
