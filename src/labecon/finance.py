@@ -15,11 +15,13 @@ def windows(flow: Array, start: NDArray[np.int64], span: int) -> Array:
 
     ``flow`` is (samples, months, G); months outside the grid read as zero.
     """
-    months = flow.shape[1]
+    samples, months, count = flow.shape
     columns = start[:, :, None] + np.arange(span)[None, None, :]
     inside = (columns >= 0) & (columns < months)
-    gathered = np.take_along_axis(flow.transpose(0, 2, 1), np.clip(columns, 0, months - 1), axis=2)
-    return np.where(inside, gathered, 0.0)
+    # Positions in flow.ravel(): one np.take (faster than take_along_axis on a transpose).
+    cells = (np.arange(samples) * (months * count))[:, None, None] + np.arange(count)[:, None]
+    cells = cells + np.clip(columns, 0, months - 1) * count
+    return np.where(inside, np.take(flow.ravel(), cells), 0.0)
 
 
 def months_to_reach(window: Array, target: Array) -> Array:
