@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,32 @@ def statistic(values: Array, stat: str, *, never_last: bool = False) -> Array:
         ordered = np.sort(values, axis=0)  # NaN sorts last
         return np.asarray(_interpolate(ordered, q, counts))
     return np.asarray(np.quantile(values, q, axis=0))
+
+
+def statistics(
+    values: Array, stats: Sequence[str], *, never_last: bool = False
+) -> dict[str, Array]:
+    """:func:`statistic` for several statistics, sorting the samples once for all quantiles.
+
+    Each statistic is the number :func:`statistic` gives; quantiles that need a sort (NaN
+    present, or ``never_last``) share one, the others go through ``np.quantile`` one by one
+    (a list of quantiles there may round differently from each one alone).
+    """
+    for stat in stats:
+        check_stat(stat)
+    quantiles = [stat for stat in stats if stat != "mean"]
+    if values.shape[0] == 0 or not quantiles or not (never_last or np.isnan(values).any()):
+        return {stat: statistic(values, stat, never_last=never_last) for stat in stats}
+    ordered = np.sort(values, axis=0)  # NaN sorts last
+    counts = (
+        np.full(values.shape[1:], values.shape[0])
+        if never_last
+        else np.sum(~np.isnan(values), axis=0)
+    )
+    out = {stat: np.asarray(_interpolate(ordered, _QUANTILE[stat], counts)) for stat in quantiles}
+    if "mean" in stats:
+        out["mean"] = statistic(values, "mean")
+    return {stat: out[stat] for stat in stats}
 
 
 def _quantile_nan_last(values: Array, q: float) -> Array:
@@ -236,23 +263,36 @@ class Result:
         within the horizon (the ROI of one that did not is NaN, not 0). Payback and recovery
         count "never" as last.
         """
-        check_stat(stat)
+        return self._generation_frames([stat])[stat]
+
+    def _generation_frames(self, stats: Sequence[str]) -> dict[str, pd.DataFrame]:
+        """:meth:`generations` for several statistics, each column's samples sorted once."""
         values = self.generation_values
         count = values["release_month"].shape[1]
-        frame = pd.DataFrame({"generation": np.arange(count)})
-        for column in GENERATION_COLUMNS:
-            frame[column] = statistic(values[column], stat, never_last=column in _NEVER_IS_LAST)
+        columns = {
+            column: statistics(values[column], stats, never_last=column in _NEVER_IS_LAST)
+            for column in GENERATION_COLUMNS
+        }
         release = statistic(values["release_month"], "p50")
-        frame["release_month"] = [self.month_label(float(m)) for m in release]
-        frame["training_start_month"] = [
-            self.month_label(float(m)) for m in statistic(values["training_start_month"], "p50")
-        ]
-        frame["share_trained"] = np.mean(~np.isnan(values["training_cost_usd"]), axis=0)
-        frame["share_released"] = np.mean(
-            values["release_month"] < self.scenario.horizon_months, axis=0
-        )
-        frame["share_paid_back"] = np.mean(~np.isnan(values["payback_months"]), axis=0)
-        return frame
+        start = statistic(values["training_start_month"], "p50")
+        labels = {
+            "release_month": [self.month_label(float(m)) for m in release],
+            "training_start_month": [self.month_label(float(m)) for m in start],
+            "share_trained": np.mean(~np.isnan(values["training_cost_usd"]), axis=0),
+            "share_released": np.mean(
+                values["release_month"] < self.scenario.horizon_months, axis=0
+            ),
+            "share_paid_back": np.mean(~np.isnan(values["payback_months"]), axis=0),
+        }
+        frames = {}
+        for stat in stats:
+            frame = pd.DataFrame({"generation": np.arange(count)})
+            for column in GENERATION_COLUMNS:
+                frame[column] = columns[column][stat]
+            for column, labelled in labels.items():
+                frame[column] = labelled
+            frames[stat] = frame
+        return frames
 
     # -- metrics ---------------------------------------------------------------------------
     def metrics(self) -> dict[str, Any]:
@@ -264,12 +304,12 @@ class Result:
         m = self.metric_values
         out: dict[str, Any] = {"samples": self.sample_count, "seed": self.seed}
         for name in ("breakeven_month", "cash_breakeven_month", "insolvency_month"):
-            values = m[name][:, None]
+            months = statistics(m[name][:, None], STATS[1:], never_last=True)
             entry: dict[str, Any] = {
                 "probability": float(np.mean(~np.isnan(m[name]))),
             }
-            for stat in ("p5", "p25", "p50", "p75", "p95"):
-                entry[stat] = self.month_label(float(statistic(values, stat, never_last=True)[0]))
+            for stat in STATS[1:]:
+                entry[stat] = self.month_label(float(months[stat][0]))
             out[name] = entry
         out["probability_insolvent"] = float(np.mean(m["insolvent"]))
         for name in (
@@ -280,8 +320,8 @@ class Result:
             "ownership_at_horizon",
             "cumulative_operating_income_usd",
         ):
-            values = m[name][:, None]
-            out[name] = {stat: float(statistic(values, stat)[0]) for stat in STATS}
+            values = statistics(m[name][:, None], STATS)
+            out[name] = {stat: float(values[stat][0]) for stat in STATS}
         return out
 
     def rounds(self, stat: str = "p50", limit: int = 12) -> pd.DataFrame:
@@ -350,16 +390,16 @@ class Result:
         for view in VIEWS:
             views[view] = {}
             for item in self._items(view):
-                yearly = self.annual_samples(view, item)
+                yearly = statistics(self.annual_samples(view, item), STATS)
                 views[view][item] = {
-                    stat: [_json_number(v) for v in statistic(yearly, stat)] for stat in STATS
+                    stat: [_json_number(v) for v in yearly[stat]] for stat in STATS
                 }
         generations = {
             stat: [
                 {k: _json_number(v) for k, v in row.items()}
-                for row in self.generations(stat).to_dict(orient="records")
+                for row in frame.to_dict(orient="records")
             ]
-            for stat in STATS
+            for stat, frame in self._generation_frames(STATS).items()
         }
         return {
             "scenario": self.scenario.name,
