@@ -7,9 +7,11 @@ few seconds); the CLI's ``--workers 2`` starts and closes its own.
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import re
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from dask.distributed import LocalCluster
 from typer.testing import CliRunner
 
 import labecon
-from labecon.backends import DaskBackend, InProcess, open_backend
+from labecon.backends import DaskBackend, InProcess, balanced_size, open_backend
 from labecon.cli import app
 from labecon.result import Result
 from labecon.scenario.loading import builtin_names
@@ -165,6 +167,10 @@ def test_an_unreachable_scheduler_is_refused_naming_it() -> None:
         ({"backend": "in-process", "workers": 2}, "workers: runs on a Dask cluster"),
         ({"scheduler": "tcp://h:1", "workers": 2}, "workers: sets the size of the local"),
         ({"scheduler": " "}, "scheduler: ' ' is not accepted"),
+        ({"threads": 0}, "threads: 0 is not accepted; accepted: an integer >= 1"),
+        ({"threads": 1.5}, "threads: 1.5 is not accepted; accepted: an integer >= 1"),
+        ({"workers": 2, "threads": 2}, "threads: sets the threads of a run in this process"),
+        ({"backend": InProcess(), "threads": 2}, "threads: .* not accepted with an open backend"),
     ],
 )
 def test_bad_backend_options_are_refused(options: dict[str, object], message: str) -> None:
@@ -172,8 +178,50 @@ def test_bad_backend_options_are_refused(options: dict[str, object], message: st
         labecon.simulate("bench-m1", samples=2, **options)  # type: ignore[arg-type]
 
 
-def test_no_option_is_the_in_process_backend() -> None:
-    assert isinstance(open_backend(), InProcess)
+def test_no_option_is_the_in_process_backend_on_every_core() -> None:
+    backend = open_backend()
+    assert isinstance(backend, InProcess)
+    assert backend.threads == len(os.sched_getaffinity(0))
+    assert open_backend(threads=3).threads == 3
+
+
+def test_a_run_inside_a_pool_thread_stays_on_that_thread() -> None:
+    # A sensitivity batch run on a pool thread must not start a pool of its own.
+    inner = list(InProcess(threads=2).map_ordered(lambda _, i: InProcess().threads, None, [1, 2]))
+    assert inner == [1, 1]
+
+
+@pytest.mark.parametrize(
+    ("samples", "size", "threads", "expected"),
+    [
+        (10_000, 1_485, 2, 1_250),  # 7 chunks -> 8 of 1,250
+        (10_000, 1_250, 2, 1_250),  # 8 chunks already
+        (10_000, 1_485, 1, 1_485),
+        (100, 40, 3, 40),  # 3 chunks already
+        (100, 30, 3, 17),  # 4 chunks -> 6 of 17 (the last 15)
+        (5, 5, 2, 3),  # 1 chunk -> 2 of 3 and 2
+    ],
+)
+def test_balanced_chunks_are_a_multiple_of_the_threads(
+    samples: int, size: int, threads: int, expected: int
+) -> None:
+    assert balanced_size(samples, size, threads) == expected
+    chunks = -(-samples // expected)
+    assert threads == 1 or chunks % threads == 0
+
+
+def test_chunks_on_threads_come_back_in_order_and_errors_reach_the_caller() -> None:
+    def slow_first(_: None, i: int) -> int:
+        if i == 0:
+            time.sleep(0.2)  # finishes after later items: the order must still hold
+        if i == 5:
+            raise ValueError("chunk 5 failed")
+        return i
+
+    outputs = InProcess(threads=3).map_ordered(slow_first, None, list(range(8)))
+    assert [next(outputs) for _ in range(5)] == [0, 1, 2, 3, 4]
+    with pytest.raises(ValueError, match="chunk 5 failed"):
+        next(outputs)
 
 
 # -- CLI -------------------------------------------------------------------------------------
@@ -183,13 +231,15 @@ def test_cli_workers_and_scheduler_write_the_same_annual_csv(tmp_path: Path, add
     runner = CliRunner()
     common = ["run", "baseline", "--samples", "120", "--seed", "3", "--no-report"]
     for name, extra in (
-        ("local", []),
+        ("local", ["--threads", "1"]),
+        ("threads", ["--threads", "3"]),
         ("workers", ["--workers", "2"]),
         ("scheduler", ["--scheduler", address]),
     ):
         outcome = runner.invoke(app, [*common, "--out", str(tmp_path / name), *extra])
         assert outcome.exit_code == 0, outcome.output
     local = (tmp_path / "local" / "annual.csv").read_text()
+    assert (tmp_path / "threads" / "annual.csv").read_text() == local
     assert (tmp_path / "workers" / "annual.csv").read_text() == local
     assert (tmp_path / "scheduler" / "annual.csv").read_text() == local
 
@@ -198,6 +248,8 @@ def test_cli_workers_and_scheduler_write_the_same_annual_csv(tmp_path: Path, add
     ("extra", "message"),
     [
         (["--workers", "0"], "--workers: 0 is not accepted; accepted: an integer >= 1"),
+        (["--threads", "0"], "--threads: 0 is not accepted; accepted: an integer >= 1"),
+        (["--threads", "2", "--workers", "2"], "--threads: sets the threads of a run"),
         (["--scheduler", "tcp://127.0.0.1:1"], "cannot reach a Dask scheduler at"),
     ],
 )

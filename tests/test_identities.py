@@ -279,12 +279,18 @@ def test_different_seeds_give_different_statements() -> None:
 
 @settings(PROPERTY, max_examples=40)  # five runs per example
 @given(data=scenarios(), samples=SAMPLES, seed=SEEDS)
-def test_chunk_size_does_not_change_numbers(data: dict[str, Any], samples: int, seed: int) -> None:
+def test_chunk_size_and_threads_do_not_change_numbers(
+    data: dict[str, Any], samples: int, seed: int
+) -> None:
     scenario = labecon.load_scenario(data)
-    whole = labecon.simulate(scenario, samples=samples, seed=seed, chunk_size=samples)
-    for size in (1, 2, 3, 7):
+    whole = labecon.simulate(scenario, samples=samples, seed=seed, chunk_size=samples, threads=1)
+    # Chunks of any size, on any number of threads (a pool hands them back in order).
+    for size, threads in ((1, 2), (2, 3), (3, 1), (7, 2)):
         assert_identical(
-            whole, labecon.simulate(scenario, samples=samples, seed=seed, chunk_size=size)
+            whole,
+            labecon.simulate(
+                scenario, samples=samples, seed=seed, chunk_size=size, threads=threads
+            ),
         )
 
 

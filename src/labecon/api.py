@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from labecon.backends import Backend, InProcess, chunk_bounds, using
+from labecon.backends import Backend, InProcess, balanced_size, chunk_bounds, using
 from labecon.engine import simulate_chunk
 from labecon.errors import OptionError
 from labecon.result import Result, ResultBuilder, check_keep
@@ -127,6 +127,7 @@ def simulate(
     backend: str | Backend | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
+    threads: int | None = None,
     keep: str = "monthly",
 ) -> Result:
     """Simulate ``samples`` Monte Carlo samples of a scenario.
@@ -136,10 +137,12 @@ def simulate(
     ``Result.seed``. ``progress(done, total)`` is called after each chunk. ``inputs`` sets
     uncertain inputs by name instead of drawing them: a number, or one value per sample.
 
-    Chunks run in this process by default. ``backend="dask"`` runs them as tasks on a Dask
-    cluster: the one at ``scheduler`` (e.g. ``"tcp://host:8786"``), or, with ``workers=N``
-    and no scheduler, a local cluster of N worker processes started and closed here
-    (``scheduler`` or ``workers`` alone imply ``"dask"``). An open
+    Chunks run in this process by default, on ``threads`` threads (default: every core
+    the process may use; ``threads=1`` runs them one after the other). ``backend="dask"``
+    runs them as tasks on a Dask cluster: the one at ``scheduler`` (e.g.
+    ``"tcp://host:8786"``), or, with ``workers=N`` and no scheduler, a local cluster of N
+    worker processes started and closed here (``scheduler`` or ``workers`` alone imply
+    ``"dask"``). An open
     :class:`labecon.backends.Backend` can be passed instead, to reuse one cluster for many
     runs. Every backend gives the same numbers for the same seed and chunk size.
 
@@ -158,13 +161,15 @@ def simulate(
     ):
         raise OptionError(f"chunk_size: {chunk_size!r} is not accepted; accepted: an integer >= 1")
     fixed_seed = normalise_seed(seed)
-    size = chunk_size or default_chunk_size(loaded, samples)
     check_overrides(loaded, inputs or {}, samples)
-    chunks = [
-        Chunk(start, count, _chunk_inputs(inputs or {}, start, count))
-        for start, count in chunk_bounds(samples, size)
-    ]
-    with using(backend, scheduler, workers) as opened:
+    with using(backend, scheduler, workers, threads) as opened:
+        size = chunk_size or balanced_size(
+            samples, default_chunk_size(loaded, samples), opened.threads
+        )
+        chunks = [
+            Chunk(start, count, _chunk_inputs(inputs or {}, start, count))
+            for start, count in chunk_bounds(samples, size)
+        ]
         return _run(opened, Run(loaded, fixed_seed), chunks, samples, progress, keep)
 
 

@@ -589,6 +589,15 @@ def run(
             show_default=False,
         ),
     ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Threads running the samples in this process [default: every core]; same "
+            "numbers with any N.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario and print a summary (or JSON), optionally writing result files."""
     try:
@@ -611,9 +620,9 @@ def run(
         check_out_dir(out)
     stderr = _error_console()
     try:
-        backend = open_backend(None, scheduler, workers)
+        backend = open_backend(None, scheduler, workers, threads)
     except OptionError as exc:
-        _fail(_as_option(str(exc), "scheduler", "workers"))
+        _fail(_as_option(str(exc), "scheduler", "workers", "threads"))
     # A local cluster started for this run is closed when the command ends, however it ends.
     with backend:
         where = backend.describe()

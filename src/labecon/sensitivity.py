@@ -540,7 +540,10 @@ def _metric_of_batch(design: _Design, batch: _Batch) -> tuple[Array, int]:
 
     A task of its own on a cluster: it returns the metric only, not the batch's Result.
     """
-    result = simulate(design.scenario, samples=batch.samples, seed=batch.seed, inputs=batch.inputs)
+    # One thread: batches are the unit of parallel work, on a pool or on a cluster's worker.
+    result = simulate(
+        design.scenario, samples=batch.samples, seed=batch.seed, inputs=batch.inputs, threads=1
+    )
     return _censored(design.scenario, design.metric, metric_values(result, design.metric))
 
 
