@@ -294,6 +294,21 @@ def test_chunk_size_and_threads_do_not_change_numbers(
         )
 
 
+def test_mean_revenue_by_generation_does_not_depend_on_the_chunks() -> None:
+    # Enough samples of many generations that a chunk's own sum, added to the running one,
+    # would round differently from one sum over all samples (it did, before the fix).
+    runs = [
+        labecon.simulate("baseline", samples=3_000, seed=1, chunk_size=size, threads=threads)
+        for size, threads in ((3_000, 1), (1_500, 2), (1_000, 1), (7, 2))
+    ]
+    whole = runs[0].revenue_by_generation_mean
+    for run in runs[1:]:
+        assert np.array_equal(run.revenue_by_generation_mean, whole)
+    # Revenue by generation adds up to the statements' revenue (within rounding).
+    total = runs[0].monthly("expensed")["revenue"].to_numpy()
+    np.testing.assert_allclose(whole.sum(axis=1), total, rtol=1e-9, atol=1e-3)
+
+
 # -- f. accounting sanity ---------------------------------------------------------------------
 
 

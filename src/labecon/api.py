@@ -103,7 +103,7 @@ def _map_arrays(views: SampleViews, change: Callable[[Array], Array]) -> SampleV
         generations=each(views.generations),
         metrics=each(views.metrics),
         inputs=each(views.inputs),
-        revenue_by_generation_sum=views.revenue_by_generation_sum,
+        revenue_by_generation=views.revenue_by_generation,
     )
 
 

@@ -612,10 +612,14 @@ class ResultBuilder:
                     self._constant.pop(key, None)
             target[rows] = values
         self.filled += count
-        summed = chunk.revenue_by_generation_sum
-        self._revenue_sum = (
-            summed.copy() if self._revenue_sum is None else self._revenue_sum + summed
-        )
+        # The sum over samples a single chunk of the whole run would give (numpy adds along
+        # the samples axis one sample after another): the running sum continues that order,
+        # so any chunking gives the same mean.
+        revenue = chunk.revenue_by_generation
+        if self._revenue_sum is None:
+            self._revenue_sum = revenue.sum(axis=0)
+        else:
+            self._revenue_sum = np.concatenate([self._revenue_sum[None], revenue]).sum(axis=0)
 
     def build(self) -> Result:
         """The Result of every chunk added."""

@@ -158,7 +158,9 @@ class SampleViews:
     generations: dict[str, Array]  # column -> (samples, G)
     metrics: dict[str, Array]  # metric -> (samples,)
     inputs: dict[str, Array]  # uncertain input -> (samples,)
-    revenue_by_generation_sum: Array  # (months, G): sum over samples, for mean layer cakes
+    # (samples, months, G): revenue by generation, summed over samples by ResultBuilder (its
+    # mean feeds the layer cakes); not stored per sample.
+    revenue_by_generation: Array
 
 
 def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
@@ -469,5 +471,5 @@ def sample_views(ledger: Ledger, scenario: Scenario, draws: Draws) -> SampleView
         generations=generations(ledger, scenario, draws),
         metrics=metrics(views, ledger),
         inputs={k: v for k, v in draws.items() if not k.startswith(EVENT_PREFIX)},
-        revenue_by_generation_sum=revenue.sum(axis=0),
+        revenue_by_generation=revenue,
     )
