@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from labecon.engine import channels, revenue
+from labecon.engine.contest import Contest
 from labecon.engine.generations import Schedule
 from labecon.engine.inputs import Array, Inputs
 from labecon.engine.lifecycle import Ages
@@ -39,10 +40,15 @@ def bottom_up(
     shares: Array,
     on_sale: NDArray[np.bool_],
     ages: Ages | None = None,
+    contest: Contest | None = None,
 ) -> BottomUp:
-    """Revenue and lab-served tokens of every bottom-up channel, by generation."""
+    """Revenue and lab-served tokens of every bottom-up channel, by generation.
+
+    ``contest``: in a market, the lab's share of each contested segment's demand.
+    """
     section = inputs.scenario.revenue
-    api = revenue.api_traffic(inputs, plan, months, shares, on_sale, ages)
+    contest = contest or Contest()
+    api = revenue.api_traffic(inputs, plan, months, shares, on_sale, ages, contest)
     api_revenue, api_tokens = api.revenue, api.tokens_mtok
     if inputs.scenario.strategies.routing is not None:
         # Routed tokens sell at the discounted price (seed 000: "at a much lower cost").
@@ -85,7 +91,7 @@ def bottom_up(
             channels.TierInputs.read(inputs.__getitem__, f"revenue.consumer.tiers.{i}")
             for i in range(len(section.consumer.tiers))
         ]
-        consumer = channels.consumer_channel(tiers, months)
+        consumer = channels.consumer_channel(tiers, months, contest.consumer)
         consumer_revenue = channels.attribute(consumer.revenue, shares)
         total_revenue = total_revenue + consumer_revenue
         total_tokens = total_tokens + channels.attribute(consumer.tokens_mtok, shares)
@@ -109,6 +115,7 @@ def bottom_up(
             token_growth_per_year=inputs[e + "token_growth_per_year"],
             caught_up=caught_up,
             months=months,
+            share=contest.enterprise,
         )
         enterprise_revenue = channels.attribute(enterprise.revenue, shares)
         total_revenue = total_revenue + enterprise_revenue

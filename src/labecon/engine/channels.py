@@ -97,13 +97,17 @@ def subscribers(
     new_growth_per_year: Array,
     churn_per_month: Array,
     months: NDArray[np.int64],
+    share: Array | None = None,
 ) -> Array:
     """Subscribers at the end of each month [people], shape (samples, months).
 
     S(t) = S(t-1) (1 - c) + A0 (1 + g)^(t/12), S(-1) = ``start``; 0 before month 0. With
-    constant adds A and churn c > 0 the stock tends to A / c.
+    constant adds A and churn c > 0 the stock tends to A / c. In a market the adds are the
+    market's times the lab's ``share`` (samples, months).
     """
     adds = _from_start(growth_path(new_per_month, new_growth_per_year, months), months)
+    if share is not None:
+        adds = adds * share
     churn = np.broadcast_to(churn_per_month[:, None], adds.shape)
     return _stock(start, adds, churn, months)
 
@@ -134,12 +138,15 @@ class ConsumerFlows(ChannelFlows):
     subscribers: Array
 
 
-def consumer_channel(tiers: Sequence[TierInputs], months: NDArray[np.int64]) -> ConsumerFlows:
+def consumer_channel(
+    tiers: Sequence[TierInputs], months: NDArray[np.int64], share: Array | None = None
+) -> ConsumerFlows:
     """Subscription revenue and tokens summed over tiers, (samples, months).
 
     revenue(t) = sum over tiers of price x S(t) [USD/month]; tokens(t) = sum of S(t) x
     tokens per subscriber x (1 + h)^(t/12) [Mtok/month]. Heavier use raises serving cost, not
-    revenue (seed 001: "the average usage level tends to increase over time").
+    revenue (seed 001: "the average usage level tends to increase over time"). ``share``
+    (samples, months): the lab's share of a market's new subscribers, in every tier.
     """
     if not tiers:
         raise ValueError("consumer_channel needs at least one tier")
@@ -151,6 +158,7 @@ def consumer_channel(tiers: Sequence[TierInputs], months: NDArray[np.int64]) -> 
             tier.new_subscriber_growth_per_year,
             tier.churn_per_month,
             months,
+            share,
         )
         usage = growth_path(
             tier.tokens_per_subscriber_per_month, tier.token_growth_per_year, months
@@ -199,17 +207,23 @@ def contract_activations(
     new_growth_per_year: Array,
     sales_cycle_months: Array,
     months: NDArray[np.int64],
+    share: Array | None = None,
 ) -> Array:
     """Contracts becoming active in month t [contracts/month], (samples, months).
 
     Contracts enter the sales cycle at N0 (1 + g)^(s/12) a month from month s = 0 and become
     active round(cycle) months later, so none activate before month round(cycle) (seed 001:
-    enterprise contracts "are slow to close").
+    enterprise contracts "are slow to close"). In a market the lab wins ``share`` (samples,
+    months) of the market's contracts, at the month they enter the cycle.
     """
     lag = np.maximum(np.rint(sales_cycle_months), 0.0)[:, None]
     signed = months.astype(np.float64)[None, :] - lag  # month each activation entered the cycle
     monthly = 1.0 + per_year_to_per_month(new_growth_per_year)
     rate = new_per_month[:, None] * monthly[:, None] ** np.maximum(signed, 0.0)
+    if share is not None:
+        # The share in the month each contract entered the cycle (grid column of month s).
+        column = np.clip(signed - months[0], 0, months.size - 1).astype(np.intp)
+        rate = rate * np.take_along_axis(share, column, axis=1)
     return np.where(signed >= 0, rate, 0.0)
 
 
@@ -226,6 +240,7 @@ def enterprise_channel(
     token_growth_per_year: Array,
     caught_up: NDArray[np.bool_],
     months: NDArray[np.int64],
+    share: Array | None = None,
 ) -> EnterpriseFlows:
     """Enterprise revenue, tokens and active contracts, (samples, months).
 
@@ -237,7 +252,7 @@ def enterprise_channel(
     (1 + h)^(t/12) [Mtok/month].
     """
     activations = contract_activations(
-        new_per_month, new_growth_per_year, sales_cycle_months, months
+        new_per_month, new_growth_per_year, sales_cycle_months, months, share
     )
     base = churn_per_month[:, None]
     raised = np.minimum(base * open_source_churn_multiplier[:, None], 1.0)

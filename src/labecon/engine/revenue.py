@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from labecon.engine.contest import Contest
 from labecon.engine.generations import Schedule
 from labecon.engine.inputs import Array, Inputs
 from labecon.engine.lifecycle import Ages
@@ -91,10 +92,12 @@ def api_traffic(
     shares: Array,
     on_sale: NDArray[np.bool_],
     ages: Ages | None = None,
+    contest: Contest | None = None,
 ) -> ApiTraffic:
     """Tokens and revenue of the API channel (DESIGN §4, bottom-up).
 
-    ``ages`` are the cells' months since release if already known (:meth:`Ages.of`).
+    ``ages`` are the cells' months since release if already known (:meth:`Ages.of`). In a
+    market, ``contest.api`` multiplies the lab's token demand by its share of the market's.
     """
     t = months.astype(np.float64)
     demand = market_demand(
@@ -107,6 +110,8 @@ def api_traffic(
     frontier = frontier_capability(schedule.capability, on_sale)
     demand = demand * np.where(frontier > 0, frontier, 1.0) ** exponent[:, None]
     lab_tokens = demand * inputs["revenue.api.lab_share"][:, None]
+    if contest is not None and contest.api is not None:
+        lab_tokens = lab_tokens * contest.api
 
     age = Ages.of(schedule, months) if ages is None else ages
     decline = per_year_to_per_month(-inputs["revenue.api.price_decline_per_year"])

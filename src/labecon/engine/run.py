@@ -25,6 +25,7 @@ from labecon.engine import (
     revenue,
 )
 from labecon.engine.bottom_up import BottomUp, bottom_up
+from labecon.engine.contest import Contest
 from labecon.engine.generations import Schedule, schedule
 from labecon.engine.inputs import Array, Inputs
 from labecon.ledger import CHANNEL_ITEMS, REVENUE_CHANNELS, UNATTRIBUTED_COSTS, Ledger
@@ -32,8 +33,13 @@ from labecon.sampler import Draws
 from labecon.scenario.schema import Scenario
 
 
-def simulate_chunk(scenario: Scenario, draws: Draws, count: int) -> Ledger:
-    """Simulate ``count`` samples whose input draws are ``draws``; returns their ledger."""
+def simulate_chunk(
+    scenario: Scenario, draws: Draws, count: int, contest: Contest | None = None
+) -> Ledger:
+    """Simulate ``count`` samples whose input draws are ``draws``; returns their ledger.
+
+    ``contest``: the lab's shares of a market's demand (:mod:`labecon.market`); None alone.
+    """
     inputs = Inputs(scenario, draws, count)
     plan = schedule(inputs, scenario.generation_count)
     none_cancelled = np.zeros(plan.release.shape, dtype=bool)
@@ -46,7 +52,7 @@ def simulate_chunk(scenario: Scenario, draws: Draws, count: int) -> Ledger:
             natural = schedule(inputs, scenario.generation_count, open_release=False)
             life_weight = _planned_shares(inputs, natural).sum(axis=1)
         planned = planned[:, : len(_grid(scenario)), :]
-    ledger = _simulate(inputs, plan, none_cancelled, life_weight, planned)
+    ledger = _simulate(inputs, plan, none_cancelled, life_weight, planned, contest)
     stop = ledger.cash.insolvency_month
     cancelled = plan.training_start > np.where(np.isnan(stop), np.inf, stop)[:, None]
     rows = np.flatnonzero(cancelled.any(axis=1))
@@ -57,6 +63,7 @@ def simulate_chunk(scenario: Scenario, draws: Draws, count: int) -> Ledger:
         _take(plan, rows),
         cancelled[rows],
         None if life_weight is None else life_weight[rows],
+        contest=None if contest is None else contest.rows(rows),
     )
     return ledger.with_rows(rows, again)
 
@@ -230,6 +237,7 @@ def _simulate(
     cancelled: NDArray[np.bool_],
     life_weight: Array | None,
     shares: Array | None = None,
+    contest: Contest | None = None,
 ) -> Ledger:
     scenario = inputs.scenario
     months = _grid(scenario)
@@ -276,7 +284,7 @@ def _simulate(
     else:
         assert on_sale is not None
         serving_free = False
-        flows = bottom_up(inputs, plan, months, shares, on_sale, ages)
+        flows = bottom_up(inputs, plan, months, shares, on_sale, ages, contest)
         gen_revenue = flows.revenue
         gen_tokens = flows.lab_tokens
         gen_gw = inference.serving_gw(inputs, plan, months, gen_tokens)
