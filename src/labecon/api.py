@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,14 @@ from numpy.typing import NDArray
 from labecon.backends import Backend, InProcess, balanced_size, chunk_bounds, using
 from labecon.engine import simulate_chunk
 from labecon.errors import OptionError
-from labecon.result import Result, ResultBuilder, check_keep
+from labecon.result import (
+    MEAN_BLOCK,
+    Result,
+    ResultBuilder,
+    StoredChunk,
+    check_keep,
+    reduce_chunk,
+)
 from labecon.sampler import Overrides, Sampler, check_overrides, normalise_seed
 from labecon.scenario.loading import load_scenario
 from labecon.scenario.schema import Scenario
@@ -44,6 +51,8 @@ class Run:
 
     scenario: Scenario
     seed: int
+    samples: int = 0  # of the whole run (what a chunk keeps of a one-sample chunk depends on it)
+    keep: str = "monthly"
 
 
 @dataclass(frozen=True)
@@ -69,25 +78,35 @@ def simulate_samples(run: Run, chunk: Chunk) -> SampleViews:
     return sample_views(simulate_chunk(run.scenario, draws, chunk.count), run.scenario, draws)
 
 
-def packed_samples(run: Run, chunk: Chunk) -> SampleViews:
-    """:func:`simulate_samples` for a task in another process: all-zero arrays made empty.
+def stored_samples(run: Run, chunk: Chunk) -> StoredChunk:
+    """What the run's Result keeps of one chunk, reduced where the chunk runs.
+
+    With ``keep="annual"`` the yearly values and the monthly means' block sums, not every
+    sample's months; revenue by generation as block sums (:class:`labecon.result.BlockSums`).
+    """
+    views = simulate_samples(run, chunk)
+    return reduce_chunk(views, run.scenario, chunk.start, run.samples, run.keep)
+
+
+def packed_samples(run: Run, chunk: Chunk) -> StoredChunk:
+    """:func:`stored_samples` for a task in another process: all-zero arrays made empty.
 
     A quarter of baseline's per-sample arrays are zero in every sample (channels and
     strategies it does not use); they travel as zero-length arrays, restored by
-    :func:`unpacked`. Arrays shared between views stay shared.
+    :func:`unpacked`. Arrays shared between places stay shared.
     """
-    return _map_arrays(simulate_samples(run, chunk), lambda a: a if np.any(a) else a[:0])
+    return _map_arrays(stored_samples(run, chunk), lambda a: a if np.any(a) else a[:0])
 
 
-def unpacked(views: SampleViews, count: int) -> SampleViews:
+def unpacked(stored: StoredChunk, count: int) -> StoredChunk:
     """The chunk of ``count`` samples that :func:`packed_samples` packed."""
     return _map_arrays(
-        views, lambda a: np.zeros((count, *a.shape[1:]), a.dtype) if len(a) != count else a
+        stored, lambda a: np.zeros((count, *a.shape[1:]), a.dtype) if len(a) != count else a
     )
 
 
-def _map_arrays(views: SampleViews, change: Callable[[Array], Array]) -> SampleViews:
-    """``views`` with ``change`` applied to each per-sample array, once per distinct array."""
+def _map_arrays(stored: StoredChunk, change: Callable[[Array], Array]) -> StoredChunk:
+    """``stored`` with ``change`` applied to each per-sample array, once per distinct array."""
     done: dict[int, Array] = {}
 
     def once(values: Array) -> Array:
@@ -95,16 +114,17 @@ def _map_arrays(views: SampleViews, change: Callable[[Array], Array]) -> SampleV
             done[id(values)] = change(values)
         return done[id(values)]
 
-    def each(table: dict[str, Array]) -> dict[str, Array]:
-        return {name: once(values) for name, values in table.items()}
+    return replace(stored, arrays={key: once(values) for key, values in stored.arrays.items()})
 
-    return SampleViews(
-        statements={view: each(items) for view, items in views.statements.items()},
-        generations=each(views.generations),
-        metrics=each(views.metrics),
-        inputs=each(views.inputs),
-        revenue_by_generation=views.revenue_by_generation,
-    )
+
+def _aligned(size: int, samples: int) -> int:
+    """``size`` rounded up to whole blocks of the streamed means (MEAN_BLOCK), at most all.
+
+    Chunks that start and end on block boundaries send their blocks' sums, not their rows.
+    """
+    if size <= MEAN_BLOCK:
+        return size
+    return min(samples, -(-size // MEAN_BLOCK) * MEAN_BLOCK)
 
 
 def _chunk_inputs(inputs: Overrides, start: int, count: int) -> dict[str, Any]:
@@ -163,8 +183,8 @@ def simulate(
     fixed_seed = normalise_seed(seed)
     check_overrides(loaded, inputs or {}, samples)
     with using(backend, scheduler, workers, threads) as opened:
-        size = chunk_size or balanced_size(
-            samples, default_chunk_size(loaded, samples), opened.threads
+        size = chunk_size or _aligned(
+            balanced_size(samples, default_chunk_size(loaded, samples), opened.threads), samples
         )
         chunks = [
             Chunk(start, count, _chunk_inputs(inputs or {}, start, count))
@@ -184,13 +204,14 @@ def _run(
     """Every chunk's results through ``backend``, stored in sample order."""
     builder = ResultBuilder(run.scenario, run.seed, samples, keep)
     remote = not isinstance(backend, InProcess)
-    outputs = backend.map_ordered(packed_samples if remote else simulate_samples, run, chunks)
+    task = replace(run, samples=samples, keep=builder.keep)
+    outputs = backend.map_ordered(packed_samples if remote else stored_samples, task, chunks)
     try:
         for chunk, received in zip(chunks, outputs, strict=True):
-            views = unpacked(received, chunk.count) if remote else received
+            stored = unpacked(received, chunk.count) if remote else received
             if chunk.start == 0:
-                check_memory(builder.stored_bytes_per_sample(views), samples)
-            builder.add(views)
+                check_memory(builder.stored_bytes_per_sample(stored), samples)
+            builder.add(stored)
             if progress is not None:
                 progress(chunk.start + chunk.count, samples)
     finally:

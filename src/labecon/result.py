@@ -235,9 +235,9 @@ class Result:
             return pd.DataFrame(dict(self.monthly_means[view]), index=self.months)
         self._monthly_kept(f"monthly(stat={stat!r})")
         values = self.statements[view]
-        return pd.DataFrame(
-            {item: statistic(values[item], stat) for item in items}, index=self.months
-        )
+        # Means as a keep="annual" run streams them, so both give the same numbers.
+        of = blocked_mean if stat == "mean" else (lambda v: statistic(v, stat))
+        return pd.DataFrame({item: of(values[item]) for item in items}, index=self.months)
 
     def annual(self, view: str, stat: str = "mean") -> pd.DataFrame:
         """A view's line items by calendar year, one statistic over samples.
@@ -477,6 +477,148 @@ def _stored_bytes(arrays: dict[tuple[str, ...], Array]) -> int:
     return sum(a.nbytes for a in distinct.values())
 
 
+#: Samples per block of the means streamed over chunks (monthly means, revenue by
+#: generation): a run's mean is the sum of its blocks' sums, added in order, over the count.
+MEAN_BLOCK = 64
+
+
+def _block_sum(rows: Array) -> Array:
+    """Sum of one block's rows over samples: the one function every block goes through."""
+    return np.ascontiguousarray(rows).sum(axis=0)
+
+
+@dataclass(frozen=True)
+class BlockSums:
+    """One chunk's part of a blocked sum over samples (NaN read as 0), and its counts.
+
+    Blocks are MEAN_BLOCK samples from sample 0. ``blocks`` holds the sums of the blocks
+    wholly inside the chunk; ``head`` the chunk's rows before its first block boundary and
+    ``tail`` those after its last: the rows of blocks other chunks share, summed where
+    the chunks meet (:class:`MeanStream`). So any chunking gives the same sums.
+    """
+
+    head: Array
+    blocks: Array
+    tail: Array
+    counts: NDArray[np.int64]  # non-NaN values, by month (and generation)
+
+    @classmethod
+    def of(cls, values: Array, start: int) -> BlockSums:
+        """The part of samples ``start ..`` of a run whose values (samples, ...) are given."""
+        zeroed = np.where(np.isnan(values), 0.0, values)
+        first = min((-start) % MEAN_BLOCK, zeroed.shape[0])
+        rest = zeroed[first:]
+        whole = rest.shape[0] // MEAN_BLOCK
+        blocks = np.empty((whole, *values.shape[1:]))
+        for b in range(whole):
+            blocks[b] = _block_sum(rest[b * MEAN_BLOCK : (b + 1) * MEAN_BLOCK])
+        return cls(
+            zeroed[:first], blocks, rest[whole * MEAN_BLOCK :], np.sum(~np.isnan(values), axis=0)
+        )
+
+
+class MeanStream:
+    """A mean over samples built from the chunks' BlockSums, in sample order."""
+
+    def __init__(self) -> None:
+        self._pending: list[Array] = []
+        self._rows = 0
+        self._total: Array | None = None
+        self._counts: NDArray[np.int64] | None = None
+
+    def _close(self, block: Array) -> None:
+        self._total = block.copy() if self._total is None else self._total + block
+
+    def add(self, part: BlockSums) -> None:
+        """The next chunk's part."""
+        self._counts = part.counts.copy() if self._counts is None else self._counts + part.counts
+        if part.head.shape[0]:
+            self._pending.append(part.head)
+            self._rows += part.head.shape[0]
+        if self._rows == MEAN_BLOCK:
+            self._close(_block_sum(np.concatenate(self._pending)))
+            self._pending, self._rows = [], 0
+        for block in part.blocks:
+            self._close(block)
+        if part.tail.shape[0]:
+            self._pending, self._rows = [part.tail], part.tail.shape[0]
+
+    def mean(self) -> Array:
+        """Sum of the block sums (the last block as far as it goes) over the counts."""
+        total = self._total
+        if self._pending:
+            last = _block_sum(np.concatenate(self._pending))
+            total = last if total is None else total + last
+        if total is None or self._counts is None:
+            raise RuntimeError("no sample was added")
+        with np.errstate(invalid="ignore"):
+            return np.divide(
+                total, self._counts, out=np.full(total.shape, np.nan), where=self._counts > 0
+            )
+
+
+def blocked_mean(values: Array) -> Array:
+    """Mean over samples (axis 0) ignoring NaN, as :class:`MeanStream` streams it."""
+    stream = MeanStream()
+    stream.add(BlockSums.of(values, 0))
+    return stream.mean()
+
+
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk's results as a ResultBuilder stores them, reduced where the chunk ran.
+
+    ``arrays``: every per-sample array by its place in the Result (statement items as yearly
+    values with ``keep="annual"``), arrays shared between places kept shared; ``means``: the
+    block sums of each distinct monthly statement array, under its first key, with
+    ``keep="annual"``; ``revenue``: those of revenue by generation.
+    """
+
+    count: int
+    arrays: dict[Key, Array]
+    revenue: BlockSums
+    means: dict[Key, BlockSums] = field(default_factory=dict)
+    mean_owner: dict[Key, Key] = field(default_factory=dict)
+
+
+def reduce_chunk(
+    chunk: SampleViews, scenario: Scenario, start: int, samples: int, keep: str
+) -> StoredChunk:
+    """What a ResultBuilder of ``samples`` samples keeps of the chunk starting at ``start``.
+
+    Runs where the chunk was computed (a worker thread, a Dask worker), so that only what is
+    kept travels and the caller only stores it.
+    """
+    revenue = BlockSums.of(chunk.revenue_by_generation, start)
+    count = chunk_samples(chunk)
+    if keep != "annual" or scenario.horizon_months < 2:
+        return StoredChunk(count, _arrays(chunk), revenue)
+    _, year_of_month, years = calendar(scenario)
+    yearly: dict[tuple[int, Aggregate], Array] = {}
+    out = _arrays(chunk)
+    owner: dict[int, Key] = {}
+    mean_owner: dict[Key, Key] = {}
+    means: dict[Key, BlockSums] = {}
+    for view, items in chunk.statements.items():
+        for item, values in items.items():
+            key = ("statements", view, item)
+            mean_owner[key] = owner.setdefault(id(values), key)
+            if mean_owner[key] == key:
+                means[key] = BlockSums.of(values, start)
+            how = VIEWS[view][item]
+            if (id(values), how) not in yearly:
+                # numpy lays out values[:, months] month by month, and so sums a year's
+                # months one after another, only when there are two samples or more:
+                # a one-sample chunk of a larger run is summed as two.
+                rows = np.repeat(values, 2, axis=0) if count == 1 < samples else values
+                yearly[(id(values), how)] = yearly_values(rows, how, year_of_month, years)[:count]
+            out[key] = yearly[(id(values), how)]
+    return StoredChunk(count, out, revenue, means, mean_owner)
+
+
 class ResultBuilder:
     """Collects chunks into preallocated arrays, so a run holds one copy of its results.
 
@@ -484,9 +626,8 @@ class ResultBuilder:
     arrays are stored once, and an item whose samples all hold the same integers or NaN (a
     channel or strategy the scenario does not use, a ratio that is never defined) is stored
     as one row. With ``keep="annual"`` each statement item is kept as yearly values per
-    sample, and its monthly means are accumulated chunk by chunk, sample after sample, in the
-    order a sum over the whole run takes (numpy sums along the samples axis of a (samples,
-    months >= 2) array one sample after another).
+    sample, and its monthly means are streamed as blocked sums (:class:`MeanStream`), the
+    numbers ``Result.monthly(view)`` computes from every sample's months.
     """
 
     def __init__(self, scenario: Scenario, seed: int, samples: int, keep: str = "monthly") -> None:
@@ -503,72 +644,37 @@ class ResultBuilder:
         self._shapes: dict[tuple[str, ...], tuple[tuple[int, ...], np.dtype[Any]]] = {}
         self._alias: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._twin: dict[tuple[str, ...], tuple[str, ...]] = {}  # equal values, stored once
-        self._revenue_sum: Array | None = None
-        _, self._year_of_month, self._years = calendar(scenario)
-        # keep="annual": running sums and counts of non-NaN values by month, per distinct array.
-        self._mean_owner: dict[tuple[str, ...], tuple[str, ...]] = {}
-        self._sums: dict[tuple[str, ...], Array] = {}
-        self._counts: dict[tuple[str, ...], NDArray[np.int64]] = {}
+        self._revenue = MeanStream()
+        # keep="annual": the monthly means of each distinct statement array, streamed.
+        self._mean_owner: dict[Key, Key] = {}
+        self._means: dict[Key, MeanStream] = {}
 
     @staticmethod
     def bytes_per_sample(chunk: SampleViews) -> float:
         """Memory a sample's results take once stored with ``keep="monthly"`` [bytes]."""
         return _stored_bytes(_arrays(chunk)) / max(chunk_samples(chunk), 1)
 
-    def stored_bytes_per_sample(self, chunk: SampleViews) -> float:
+    def stored_bytes_per_sample(self, chunk: SampleViews | StoredChunk) -> float:
         """Memory a sample's results take once stored by this builder [bytes]."""
-        arrays = self._annual(chunk) if self.keep == "annual" else _arrays(chunk)
-        return _stored_bytes(arrays) / max(chunk_samples(chunk), 1)
+        stored = chunk if isinstance(chunk, StoredChunk) else self.reduce(chunk, 0)
+        return _stored_bytes(stored.arrays) / max(stored.count, 1)
 
-    def _annual(self, chunk: SampleViews) -> dict[tuple[str, ...], Array]:
-        """The chunk's arrays with each statement item as yearly values, sharing kept."""
-        yearly: dict[tuple[int, Aggregate], Array] = {}
-        out = _arrays(chunk)
-        count = chunk_samples(chunk)
-        for view, items in chunk.statements.items():
-            for item, values in items.items():
-                how = VIEWS[view][item]
-                if (id(values), how) not in yearly:
-                    # numpy lays out values[:, months] month by month, and so sums a year's
-                    # months one after another, only when there are two samples or more:
-                    # a one-sample chunk of a larger run is summed as two.
-                    rows = np.repeat(values, 2, axis=0) if count == 1 < self.samples else values
-                    yearly[(id(values), how)] = yearly_values(
-                        rows, how, self._year_of_month, self._years
-                    )[:count]
-                out[("statements", view, item)] = yearly[(id(values), how)]
-        return out
+    def reduce(self, chunk: SampleViews, start: int | None = None) -> StoredChunk:
+        """What this builder keeps of a chunk starting at ``start`` (default: the next)."""
+        first = self.filled if start is None else start
+        return reduce_chunk(chunk, self.scenario, first, self.samples, self.keep)
 
-    def _accumulate_means(self, chunk: SampleViews) -> None:
-        monthly: dict[tuple[str, ...], Array] = {
-            ("statements", view, item): values
-            for view, items in chunk.statements.items()
-            for item, values in items.items()
-        }
-        if not self._mean_owner:
-            owner: dict[int, tuple[str, ...]] = {}
-            for key, values in monthly.items():
-                self._mean_owner[key] = owner.setdefault(id(values), key)
-            for first in set(self._mean_owner.values()):
-                self._sums[first] = np.zeros(monthly[first].shape[1])
-                self._counts[first] = np.zeros(monthly[first].shape[1], dtype=np.int64)
-        for first in self._sums:
-            values = monthly[first]
-            missing = np.isnan(values)
-            self._counts[first] += np.sum(~missing, axis=0)
-            # nansum's arithmetic: NaN read as 0, then one sample after another.
-            running = np.where(missing, 0.0, values)
-            running[0] += self._sums[first]
-            np.add.accumulate(running, axis=0, out=running)
-            self._sums[first] = running[-1].copy()
-
-    def add(self, chunk: SampleViews) -> None:
-        """Store the next chunk's samples."""
+    def add(self, chunk: SampleViews | StoredChunk) -> None:
+        """Store the next chunk's samples (its results, or what :meth:`reduce` kept of them)."""
+        stored = chunk if isinstance(chunk, StoredChunk) else self.reduce(chunk)
+        arrays = stored.arrays
         if self.keep == "annual":
-            self._accumulate_means(chunk)
-            arrays = self._annual(chunk)
-        else:
-            arrays = _arrays(chunk)
+            if not self._means:
+                self._mean_owner = dict(stored.mean_owner)
+                self._means = {key: MeanStream() for key in stored.means}
+            for key, part in stored.means.items():
+                self._means[key].add(part)
+        self._revenue.add(stored.revenue)
         if not self._shapes:
             owner: dict[int, tuple[str, ...]] = {}
             for key, values in arrays.items():
@@ -577,7 +683,7 @@ class ResultBuilder:
                     continue
                 owner[id(values)] = key
                 self._shapes[key] = (values.shape[1:], values.dtype)
-        count = chunk_samples(chunk)
+        count = stored.count
         rows = slice(self.filled, self.filled + count)
         first: dict[bytes, tuple[str, ...]] = {}  # digest of each array stored, first chunk
         for key, (shape, dtype) in self._shapes.items():
@@ -612,18 +718,10 @@ class ResultBuilder:
                     self._constant.pop(key, None)
             target[rows] = values
         self.filled += count
-        # The sum over samples a single chunk of the whole run would give (numpy adds along
-        # the samples axis one sample after another): the running sum continues that order,
-        # so any chunking gives the same mean.
-        revenue = chunk.revenue_by_generation
-        if self._revenue_sum is None:
-            self._revenue_sum = revenue.sum(axis=0)
-        else:
-            self._revenue_sum = np.concatenate([self._revenue_sum[None], revenue]).sum(axis=0)
 
     def build(self) -> Result:
         """The Result of every chunk added."""
-        if self.filled != self.samples or self._revenue_sum is None:
+        if self.filled != self.samples:
             raise RuntimeError(f"{self.filled} of {self.samples} samples were added")
         # Items whose samples all hold one row take the memory of a row: read-only views.
         full = {
@@ -650,13 +748,9 @@ class ResultBuilder:
         means: dict[str, dict[str, Array]] = {}
         if self.keep == "annual":
             annual, statements = statements, {}
+            computed = {key: stream.mean() for key, stream in self._means.items()}
             for key, owner in self._mean_owner.items():
-                counts, sums = self._counts[owner], self._sums[owner]
-                with np.errstate(invalid="ignore"):
-                    mean = np.divide(
-                        sums, counts, out=np.full(np.shape(sums), np.nan), where=counts > 0
-                    )
-                means.setdefault(key[1], {})[key[2]] = mean
+                means.setdefault(key[1], {})[key[2]] = computed[owner]
             means = {view: {item: means[view][item] for item in order[view]} for view in order}
         return Result(
             scenario=self.scenario,
@@ -665,7 +759,7 @@ class ResultBuilder:
             generation_values=tables["generations"],
             metric_values=tables["metrics"],
             input_values=tables["inputs"],
-            revenue_by_generation_mean=self._revenue_sum / self.samples,
+            revenue_by_generation_mean=self._revenue.mean(),
             keep=self.keep,
             annual_values=annual,
             monthly_means=means,
