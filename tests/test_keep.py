@@ -81,3 +81,44 @@ def test_a_row_shared_by_every_sample_is_stored_once() -> None:
     # A row that differs in a later chunk is stored in full, earlier rows included.
     revenue = labecon.simulate("baseline", samples=30, chunk_size=7)
     assert revenue.statements["expensed"]["revenue"].strides[0] != 0
+
+
+def test_blocked_mean_adds_the_sums_of_64_sample_blocks_in_order() -> None:
+    from labecon.result import BlockSums, MeanStream, blocked_mean
+
+    values = np.arange(130, dtype=np.float64)[:, None] * np.array([[1.0, 0.5]])
+    values[3, 1] = np.nan  # left out of the second column's mean, and of its count
+    first = sum(range(64)), sum(range(64, 128)), 128 + 129
+    expected = [
+        (first[0] + first[1] + first[2]) / 130,
+        0.5 * (first[0] - 3 + first[1] + first[2]) / 129,
+    ]
+    np.testing.assert_allclose(blocked_mean(values), expected, rtol=1e-15)
+    for size in (1, 7, 63, 64, 100, 130):
+        stream = MeanStream()
+        for start in range(0, 130, size):
+            stream.add(BlockSums.of(values[start : start + size], start))
+        assert np.array_equal(stream.mean(), blocked_mean(values))  # bit for bit
+
+
+def test_items_shared_in_one_chunk_but_not_the_next_are_stored_alike() -> None:
+    # A chunk whose insolvent samples ran again holds its own copy of items that other
+    # chunks share (debt drawn and repaid are one array of zeros without loans).
+    from dataclasses import replace
+
+    scenario = labecon.load_scenario("baseline")
+    run = labecon.api.Run(scenario, 0)
+    first = labecon.api.simulate_samples(run, labecon.api.Chunk(0, 100, {}))
+    second = labecon.api.simulate_samples(run, labecon.api.Chunk(100, 100, {}))
+    cash = dict(second.statements["cash"])
+    assert first.statements["cash"]["debt_drawn"] is first.statements["cash"]["debt_repaid"]
+    cash["debt_drawn"] = cash["debt_drawn"].copy()  # no longer shared in this chunk
+    unshared = replace(second, statements={**second.statements, "cash": cash})
+    results = []
+    for chunk in (second, unshared):
+        builder = ResultBuilder(scenario, 0, 200, keep="annual")
+        builder.add(first)
+        builder.add(chunk)
+        results.append(builder.build())
+    for view in VIEWS:
+        assert results[0].monthly(view).equals(results[1].monthly(view))

@@ -211,6 +211,118 @@ def test_same_seed_same_numbers_whatever_the_chunks_and_threads() -> None:
                     assert np.array_equal(values, got, equal_nan=True)
 
 
+# -- exits and acquisitions ------------------------------------------------------------------
+
+CHANNELS = {
+    "consumer": {
+        "tiers": [
+            {
+                "name": "plus",
+                "price_per_month": 20,
+                "subscribers": 1e6,
+                "new_subscribers_per_month": 1e5,
+                "churn_per_month": 0.03,
+            }
+        ]
+    },
+    "enterprise": {
+        "contracts": 100,
+        "new_contracts_per_month": 10,
+        "churn_per_month": 0.02,
+        "contract_value_per_year": 1e6,
+    },
+}
+
+
+def _consolidating(acquirer: str, target_cash: float = 4e9) -> dict[str, Any]:
+    """A lab that runs out of cash early, a cloud-backed giant and an independent peer."""
+    short = {
+        "extends": "baseline",
+        "capital": {"starting_cash": target_cash, "funding": {"policy": "none"}},
+        "revenue": CHANNELS,
+    }
+    funded = {"extends": "baseline"}  # raises 24 months of burn when its runway runs short
+    return {
+        "kind": "market",
+        "horizon_months": 60,
+        "segments": {
+            "api": dict(API_DEMAND),
+            "consumer": {"new_subscribers_per_month": 2e5},
+            "enterprise": {"new_contracts_per_month": 20},
+        },
+        "labs": [
+            {"name": "short", "scenario": short},
+            {
+                "name": "giant",
+                "scenario": {**funded, "revenue": CHANNELS},
+                "parent_credit_usd": 1e12,
+            },
+            {"name": "peer", "scenario": {**funded, "revenue": CHANNELS}},
+        ],
+        "consolidation": {"acquirer": acquirer, "compute_share": 0.5},
+    }
+
+
+def test_an_acquirer_keeps_both_labs_customers_less_its_churn() -> None:
+    result = simulate_market(_consolidating("largest-cloud-backed"), samples=30, seed=1)
+    month = result.exit_month[:, 0]
+    rows = np.flatnonzero(~np.isnan(month) & (month >= 1))
+    assert rows.size >= 10  # the lab without funding runs out of cash in most samples
+    assert np.isnan(result.exit_month[:, 1]).all()  # the cloud-backed giant never does
+    assert (result.acquirer[rows, 0] == 1).all()  # it acquires every time
+    short, giant = result.labs["short"], result.labs["giant"]
+    for item, segment, churn, new in (
+        ("subscribers", "consumer", 0.03, 2e5),
+        ("enterprise_contracts", "enterprise", 0.02, 20.0),
+    ):
+        target, acquirer = short.samples("channels", item), giant.samples("channels", item)
+        for row in rows:
+            m = int(month[row])
+            joined = target[row, m - 1] + acquirer[row, m - 1]
+            if segment == "consumer":
+                # S(m) = (A(m-1) + T(m-1)) (1 - churn) + market's new subscribers x its share.
+                adds = new * result.shares["consumer"][row, m, 1]
+                assert acquirer[row, m] == pytest.approx(joined * (1 - churn) + adds, rel=1e-12)
+            else:
+                # Contracts won before the exit are still in the sales cycle: at least both
+                # stocks less churn, and no more than that plus a month of all new contracts.
+                assert joined * (1 - churn) <= acquirer[row, m] * (1 + 1e-12)
+                assert acquirer[row, m] <= joined * (1 - churn) + new * (1 + 1e-12)
+            assert target[row, m:].max() == 0.0  # the acquired lab has no customer left
+
+
+def test_the_acquirer_gets_its_share_of_the_targets_compute() -> None:
+    spec = _consolidating("giant")
+    for lab in spec["labs"]:
+        lab["scenario"] = {**lab["scenario"], "compute": {"capacity": "rent", "owned_gw": 1.0}}
+    result = simulate_market(spec, samples=12, seed=2)
+    alone = simulate_market({**spec, "consolidation": {"acquirer": "none"}}, samples=12, seed=2)
+    month = result.exit_month[:, 0]
+    rows = np.flatnonzero(~np.isnan(month))
+    assert rows.size > 0 and (result.acquirer[rows, 0] == 1).all()
+    assert (alone.acquirer[rows, 0] == -1).all()  # "none": it winds down
+    owned = result.labs["giant"].samples("compute", "gw_owned")
+    owned_alone = alone.labs["giant"].samples("compute", "gw_owned")
+    target = result.labs["short"].samples("compute", "gw_owned")
+    for row in rows:
+        m = int(month[row])
+        np.testing.assert_allclose(owned[row, :m], owned_alone[row, :m], rtol=1e-15)
+        np.testing.assert_allclose(
+            owned[row, m:], owned_alone[row, m:] + 0.5 * target[row, m:], rtol=1e-12
+        )
+
+
+def test_the_highest_bidder_is_the_lab_with_the_most_cash() -> None:
+    result = simulate_market(_consolidating("highest-bidder"), samples=20, seed=3)
+    month = result.exit_month[:, 0]
+    for row in np.flatnonzero(~np.isnan(month) & (month >= 1)):
+        m = int(month[row])
+        cash = [result.labs[name].samples("cash", "cash")[row, m - 1] for name in ("giant", "peer")]
+        assert max(cash) > 0
+        assert result.acquirer[row, 0] == 1 + int(np.argmax(cash))
+    assert (~np.isnan(month) & (month >= 1)).sum() >= 5
+
+
 # -- tables ----------------------------------------------------------------------------------
 
 
@@ -223,7 +335,9 @@ def test_survival_and_independent_labs_follow_the_exit_months() -> None:
     # Rewrite the exits by hand: lab a leaves in month 30 in half of the samples.
     exits = np.full((20, 2), np.nan)
     exits[:10, 0] = 30.0
-    staged = type(result)(result.loaded, result.seed, result.labs, result.shares, exits)
+    acquirer = np.full((20, 2), -1)
+    acquirer[:5, 0] = 1  # b acquires a in 5 samples; a winds down in the other 5
+    staged = type(result)(result.loaded, result.seed, result.labs, result.shares, exits, acquirer)
     survival = staged.survival()
     assert survival.loc[2027, "a"] == 1.0  # months 12-23
     assert survival.loc[2028, "a"] == 0.5  # month 30 is in 2028 (months 24-35)
@@ -233,7 +347,11 @@ def test_survival_and_independent_labs_follow_the_exit_months() -> None:
     assert count["p5"].iloc[30] == 1.0 and count["p95"].iloc[30] == 2.0
     events = staged.events()
     assert events.loc["a", "probability"] == 0.5 and events.loc["a", "p50_month"] == 30.0
+    assert events.loc["a", "acquired_by_b"] == 0.25 and events.loc["a", "wound_down"] == 0.25
     assert events.loc["b", "probability"] == 0.0
+    timeline = staged.timeline()
+    assert timeline.loc[2028].tolist() == [0.5, 0.25, 0.25, 1.5]
+    assert timeline.loc[2027, "exits"] == 0.0 and timeline.loc[2027, "independent_labs"] == 2.0
 
 
 def test_hhi_is_ten_thousand_times_the_sum_of_squared_shares() -> None:

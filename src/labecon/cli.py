@@ -39,6 +39,7 @@ from rich.text import Text
 from labecon import __version__
 from labecon.api import default_chunk_size, simulate
 from labecon.backends import open_backend
+from labecon.cli_market import run_market
 from labecon.compare import Comparison, check_scenarios
 from labecon.compare import compare as compare_scenarios
 from labecon.errors import OptionError, Problem, ScenarioError
@@ -53,6 +54,7 @@ from labecon.formatting import (
     format_rate,
 )
 from labecon.ledger import UNATTRIBUTED_COSTS
+from labecon.market.loading import is_market
 from labecon.metrics import metric_kind
 from labecon.report import REPORT_FILES, report_files
 from labecon.result import STATS, Result, statistic
@@ -599,7 +601,19 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Simulate a scenario and print a summary (or JSON), optionally writing result files."""
+    """Simulate a scenario and print a summary (or JSON), optionally writing result files.
+
+    A market (a file with ``kind: market``, or a built-in market such as frontier-2026)
+    prints each lab's survival, the consolidation timeline and the segments' shares.
+    """
+    if is_market(scenario):
+        refused = {
+            "--sensitivity": sensitivity_method is not None,
+            "--scheduler": scheduler is not None,
+            "--workers": workers is not None,
+        }
+        run_market(scenario, samples, seed, out, as_json, refused)
+        return
     try:
         loaded = load_scenario(scenario)
     except ScenarioError as exc:

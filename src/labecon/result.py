@@ -573,15 +573,14 @@ class StoredChunk:
 
     ``arrays``: every per-sample array by its place in the Result (statement items as yearly
     values with ``keep="annual"``), arrays shared between places kept shared; ``means``: the
-    block sums of each distinct monthly statement array, under its first key, with
-    ``keep="annual"``; ``revenue``: those of revenue by generation.
+    block sums of each monthly statement item with ``keep="annual"``, one object for the
+    items that share an array; ``revenue``: those of revenue by generation.
     """
 
     count: int
     arrays: dict[Key, Array]
     revenue: BlockSums
     means: dict[Key, BlockSums] = field(default_factory=dict)
-    mean_owner: dict[Key, Key] = field(default_factory=dict)
 
 
 def reduce_chunk(
@@ -599,15 +598,15 @@ def reduce_chunk(
     _, year_of_month, years = calendar(scenario)
     yearly: dict[tuple[int, Aggregate], Array] = {}
     out = _arrays(chunk)
-    owner: dict[int, Key] = {}
-    mean_owner: dict[Key, Key] = {}
+    parts: dict[int, BlockSums] = {}
     means: dict[Key, BlockSums] = {}
     for view, items in chunk.statements.items():
         for item, values in items.items():
             key = ("statements", view, item)
-            mean_owner[key] = owner.setdefault(id(values), key)
-            if mean_owner[key] == key:
-                means[key] = BlockSums.of(values, start)
+            # Items that share an array share its block sums (computed once).
+            if id(values) not in parts:
+                parts[id(values)] = BlockSums.of(values, start)
+            means[key] = parts[id(values)]
             how = VIEWS[view][item]
             if (id(values), how) not in yearly:
                 # numpy lays out values[:, months] month by month, and so sums a year's
@@ -616,7 +615,7 @@ def reduce_chunk(
                 rows = np.repeat(values, 2, axis=0) if count == 1 < samples else values
                 yearly[(id(values), how)] = yearly_values(rows, how, year_of_month, years)[:count]
             out[key] = yearly[(id(values), how)]
-    return StoredChunk(count, out, revenue, means, mean_owner)
+    return StoredChunk(count, out, revenue, means)
 
 
 class ResultBuilder:
@@ -670,10 +669,14 @@ class ResultBuilder:
         arrays = stored.arrays
         if self.keep == "annual":
             if not self._means:
-                self._mean_owner = dict(stored.mean_owner)
-                self._means = {key: MeanStream() for key in stored.means}
-            for key, part in stored.means.items():
-                self._means[key].add(part)
+                # Items sharing an array in the first chunk hold the same values: one stream.
+                # (A later chunk may not share it, e.g. after its insolvent samples ran again.)
+                shared_by: dict[int, Key] = {}
+                for key, part in stored.means.items():
+                    self._mean_owner[key] = shared_by.setdefault(id(part), key)
+                self._means = {key: MeanStream() for key in set(self._mean_owner.values())}
+            for key, stream in self._means.items():
+                stream.add(stored.means[key])
         self._revenue.add(stored.revenue)
         if not self._shapes:
             owner: dict[int, tuple[str, ...]] = {}

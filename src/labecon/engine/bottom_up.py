@@ -91,7 +91,9 @@ def bottom_up(
             channels.TierInputs.read(inputs.__getitem__, f"revenue.consumer.tiers.{i}")
             for i in range(len(section.consumer.tiers))
         ]
-        consumer = channels.consumer_channel(tiers, months, contest.consumer)
+        consumer = channels.consumer_channel(
+            tiers, months, contest.consumer, contest.consumer_joining, contest.exit_month
+        )
         consumer_revenue = channels.attribute(consumer.revenue, shares)
         total_revenue = total_revenue + consumer_revenue
         total_tokens = total_tokens + channels.attribute(consumer.tokens_mtok, shares)
@@ -116,6 +118,8 @@ def bottom_up(
             caught_up=caught_up,
             months=months,
             share=contest.enterprise,
+            joining=contest.enterprise_joining,
+            exit_month=contest.exit_month,
         )
         enterprise_revenue = channels.attribute(enterprise.revenue, shares)
         total_revenue = total_revenue + enterprise_revenue

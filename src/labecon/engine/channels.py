@@ -61,18 +61,30 @@ def _stock(
     adds: Array,
     churn: Array,
     months: NDArray[np.int64],
+    joining: Array | None = None,
 ) -> Array:
     """S(t) = S(t-1) (1 - churn(t)) + adds(t), S(-1) = start; 0 before month 0.
 
-    ``adds`` and ``churn`` are (samples, months) on the same grid as ``months``.
+    ``adds`` and ``churn`` are (samples, months) on the same grid as ``months``. In a
+    market, customers ``joining`` in month t (from an acquired lab) join the stock before
+    that month's churn: S(t) = (S(t-1) + J(t)) (1 - churn(t)) + adds(t).
     """
     _check_months(months)
     out = np.zeros_like(adds)
     stock = np.asarray(start, dtype=np.float64).copy()
     for i in range(int(np.searchsorted(months, 0)), months.size):
+        if joining is not None:
+            stock = stock + joining[:, i]
         stock = stock * (1.0 - churn[:, i]) + adds[:, i]
         out[:, i] = stock
     return out
+
+
+def _leaving(churn: Array, months: NDArray[np.int64], exit_month: Array | None) -> Array:
+    """Churn of 1 from the month a lab leaves its market: its customers go with it."""
+    if exit_month is None:
+        return churn
+    return np.where(months[None, :] >= exit_month[:, None], 1.0, churn)
 
 
 def _from_start(values: Array, months: NDArray[np.int64]) -> Array:
@@ -98,18 +110,21 @@ def subscribers(
     churn_per_month: Array,
     months: NDArray[np.int64],
     share: Array | None = None,
+    joining: Array | None = None,
+    exit_month: Array | None = None,
 ) -> Array:
     """Subscribers at the end of each month [people], shape (samples, months).
 
     S(t) = S(t-1) (1 - c) + A0 (1 + g)^(t/12), S(-1) = ``start``; 0 before month 0. With
     constant adds A and churn c > 0 the stock tends to A / c. In a market the adds are the
-    market's times the lab's ``share`` (samples, months).
+    market's times the lab's ``share`` (samples, months), subscribers of acquired labs join
+    (``joining``), and all leave from the lab's own ``exit_month`` (samples,).
     """
     adds = _from_start(growth_path(new_per_month, new_growth_per_year, months), months)
     if share is not None:
         adds = adds * share
     churn = np.broadcast_to(churn_per_month[:, None], adds.shape)
-    return _stock(start, adds, churn, months)
+    return _stock(start, adds, _leaving(churn, months, exit_month), months, joining)
 
 
 @dataclass(frozen=True)
@@ -139,19 +154,35 @@ class ConsumerFlows(ChannelFlows):
 
 
 def consumer_channel(
-    tiers: Sequence[TierInputs], months: NDArray[np.int64], share: Array | None = None
+    tiers: Sequence[TierInputs],
+    months: NDArray[np.int64],
+    share: Array | None = None,
+    joining: Array | None = None,
+    exit_month: Array | None = None,
 ) -> ConsumerFlows:
     """Subscription revenue and tokens summed over tiers, (samples, months).
 
     revenue(t) = sum over tiers of price x S(t) [USD/month]; tokens(t) = sum of S(t) x
     tokens per subscriber x (1 + h)^(t/12) [Mtok/month]. Heavier use raises serving cost, not
     revenue (seed 001: "the average usage level tends to increase over time"). ``share``
-    (samples, months): the lab's share of a market's new subscribers, in every tier.
+    (samples, months): the lab's share of a market's new subscribers, in every tier;
+    subscribers ``joining`` from acquired labs split over the tiers as new ones do; all
+    leave from ``exit_month`` (samples,) when the lab leaves its market.
     """
     if not tiers:
         raise ValueError("consumer_channel needs at least one tier")
     revenue = tokens = people = None
+    total_new = np.sum([tier.new_subscribers_per_month for tier in tiers], axis=0)
     for tier in tiers:
+        tier_joining = None
+        if joining is not None:
+            weight = np.divide(
+                tier.new_subscribers_per_month,
+                total_new,
+                out=np.full(total_new.shape, 1.0 / len(tiers)),
+                where=total_new > 0,
+            )
+            tier_joining = joining * weight[:, None]
         stock = subscribers(
             tier.subscribers,
             tier.new_subscribers_per_month,
@@ -159,6 +190,8 @@ def consumer_channel(
             tier.churn_per_month,
             months,
             share,
+            tier_joining,
+            exit_month,
         )
         usage = growth_path(
             tier.tokens_per_subscriber_per_month, tier.token_growth_per_year, months
@@ -241,6 +274,8 @@ def enterprise_channel(
     caught_up: NDArray[np.bool_],
     months: NDArray[np.int64],
     share: Array | None = None,
+    joining: Array | None = None,
+    exit_month: Array | None = None,
 ) -> EnterpriseFlows:
     """Enterprise revenue, tokens and active contracts, (samples, months).
 
@@ -256,8 +291,8 @@ def enterprise_channel(
     )
     base = churn_per_month[:, None]
     raised = np.minimum(base * open_source_churn_multiplier[:, None], 1.0)
-    churn = np.where(caught_up, raised, base)
-    active = _stock(contracts, activations, churn, months)
+    churn = _leaving(np.where(caught_up, raised, base), months, exit_month)
+    active = _stock(contracts, activations, churn, months, joining)
     value = growth_path(contract_value_per_year, contract_value_growth_per_year, months)
     usage = growth_path(tokens_per_contract_per_month, token_growth_per_year, months)
     return EnterpriseFlows(

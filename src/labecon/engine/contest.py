@@ -21,15 +21,23 @@ Array = NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Contest:
-    """Shares of a lab in each contested segment, (samples, grid months) [fraction].
+    """A lab's shares of each contested segment and what acquisitions bring or take.
 
-    The grid is the lab's own (from min(0, first training start) to the horizon). None: the
-    segment is not contested and the lab's own demand stands.
+    Shares are (samples, grid months) [fraction], on the lab's own grid (from min(0, first
+    training start) to the horizon). None: the segment is not contested and the lab's own
+    demand stands, or nothing joins or leaves.
     """
 
     api: Array | None = None
     consumer: Array | None = None
     enterprise: Array | None = None
+    # Month the lab leaves the market (samples,), NaN: never; its customers leave with it.
+    exit_month: Array | None = None
+    # Customers joining from labs it acquires, (samples, grid months) [people], [contracts].
+    consumer_joining: Array | None = None
+    enterprise_joining: Array | None = None
+    # Owned compute joining from labs it acquires, (samples, horizon months) [GW].
+    owned_gw_joining: Array | None = None
 
     def rows(self, rows: NDArray[np.intp]) -> Contest:
         """The same contest for a subset of the samples."""

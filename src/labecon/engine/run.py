@@ -309,6 +309,8 @@ def _simulate(
         inputs["compute.owned_gw_max"],
         months[window].astype(np.float64),
     )
+    if contest is not None and contest.owned_gw_joining is not None:
+        owned = owned + contest.owned_gw_joining  # compute of labs it acquired
     if mode == "unconstrained":
         owned = np.zeros_like(owned)
     use = compute.allocate(mode, owned, gw_training, gw_needed)

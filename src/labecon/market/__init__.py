@@ -55,6 +55,7 @@ class MarketResult:
     labs: dict[str, Result]
     shares: dict[str, Array]  # segment -> (samples, months, options) [fraction]
     exit_month: Array  # (samples, labs): month each lab left the market, NaN: never
+    acquirer: NDArray[np.intp]  # (samples, labs): index of the lab that acquired it, or -1
 
     @property
     def market(self) -> Market:
@@ -136,20 +137,57 @@ class MarketResult:
         return pd.DataFrame({s: statistic(index, s) for s in stats}, index=self.months)
 
     def events(self) -> pd.DataFrame:
-        """Each lab's exits: probability within the horizon, and the exit month's quantiles."""
+        """Each lab's exit: probability within the horizon, its month, and how it ends.
+
+        ``probability`` that the lab leaves the market, the median and first month it does
+        (months from the start), the probability it winds down, and the probability each
+        other lab acquires it (``acquired_by_NAME``).
+        """
+        names = self.loaded.names
         rows = []
-        for i, name in enumerate(self.loaded.names):
+        for i, name in enumerate(names):
             month = self.exit_month[:, i]
             left = ~np.isnan(month)
-            rows.append(
+            row: dict[str, Any] = {
+                "lab": name,
+                "probability": float(left.mean()),
+                "p50_month": float(np.median(month[left])) if left.any() else np.nan,
+                "first_month": float(month[left].min()) if left.any() else np.nan,
+                "wound_down": float((left & (self.acquirer[:, i] < 0)).mean()),
+            }
+            for j, other in enumerate(names):
+                if j != i:
+                    row[f"acquired_by_{other}"] = float((self.acquirer[:, i] == j).mean())
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("lab")
+
+    def timeline(self) -> pd.DataFrame:
+        """Consolidation by year: expected exits, acquisitions and wind-downs per sample.
+
+        Rows are calendar years; ``exits`` is the mean number of labs leaving that year,
+        split into ``acquisitions`` and ``wind_downs``; ``independent_labs`` the mean number
+        still in the market at the year's end.
+        """
+        years = list(self.months.year)
+        month = self.exit_month
+        year_of = np.full(month.shape, -1)
+        valid = ~np.isnan(month)
+        year_of[valid] = np.asarray(years)[month[valid].astype(np.intp)]
+        alive = self.alive()
+        out = []
+        for year in sorted(set(years)):
+            that_year = year_of == year
+            end = int(np.flatnonzero(np.asarray(years) == year)[-1])
+            out.append(
                 {
-                    "lab": name,
-                    "probability": float(left.mean()),
-                    "p50_month": float(np.median(month[left])) if left.any() else np.nan,
-                    "first_month": float(month[left].min()) if left.any() else np.nan,
+                    "year": year,
+                    "exits": float(that_year.sum(axis=1).mean()),
+                    "acquisitions": float((that_year & (self.acquirer >= 0)).sum(axis=1).mean()),
+                    "wind_downs": float((that_year & (self.acquirer < 0)).sum(axis=1).mean()),
+                    "independent_labs": float(alive[:, end, :].sum(axis=1).mean()),
                 }
             )
-        return pd.DataFrame(rows).set_index("lab")
+        return pd.DataFrame(out).set_index("year")
 
 
 @dataclass(frozen=True)
@@ -201,6 +239,7 @@ def simulate_market(
     builders = [ResultBuilder(s, fixed, samples) for s in loaded.scenarios]
     shares: dict[str, list[Array]] = {}
     exits: list[Array] = []
+    acquirers: list[NDArray[np.intp]] = []
     backend = InProcess(threads)
     for chunk, views in backend.map_ordered(
         _chunk, _Run(loaded, fixed), chunk_bounds(samples, size)
@@ -211,10 +250,12 @@ def simulate_market(
         for name, values in chunk.shares.items():
             shares.setdefault(name, []).append(values[:, window, :])
         exits.append(chunk.exit_month)
+        acquirers.append(chunk.acquirer)
     return MarketResult(
         loaded=loaded,
         seed=fixed,
         labs={name: b.build() for name, b in zip(loaded.names, builders, strict=True)},
         shares={name: np.concatenate(parts) for name, parts in shares.items()},
         exit_month=np.concatenate(exits),
+        acquirer=np.concatenate(acquirers),
     )

@@ -26,7 +26,7 @@ from labecon.engine.inputs import Inputs
 from labecon.engine.revenue import frontier_capability
 from labecon.engine.run import simulate_chunk
 from labecon.ledger import Ledger
-from labecon.market.choice import market_shares, utility
+from labecon.market.choice import NO_HEIR, market_shares, utility
 from labecon.market.loading import LoadedMarket
 from labecon.sampler import Draws, Sampler, uniform_stream
 from labecon.scenario.fields import Param
@@ -62,6 +62,7 @@ class MarketChunk:
     draws: tuple[Draws, ...]  # per lab
     shares: dict[str, Array]  # segment -> (samples, grid months, labs + open) [fraction]
     exit_month: Array  # (samples, labs): month each lab left the market, NaN: never
+    acquirer: NDArray[np.intp]  # (samples, labs): the lab that acquired it, or NO_HEIR
     passes: int
 
 
@@ -110,6 +111,12 @@ def simulate_market_chunk(loaded: LoadedMarket, seed: int, start: int, count: in
         axis=1,
     )
     exit_month = np.full((count, n), np.nan)
+    heir = np.full((count, n), NO_HEIR, dtype=np.intp)
+    joining = {
+        "consumer": np.zeros((count, n, months.size)),
+        "enterprise": np.zeros((count, n, months.size)),
+    }
+    gw_joining = np.zeros((count, n, market.horizon_months))
     passes = 0
     while True:
         passes += 1
@@ -134,22 +141,34 @@ def simulate_market_chunk(loaded: LoadedMarket, seed: int, start: int, count: in
             axis=2,
         )
         shares = _segment_shares(
-            loaded, inputs, plans, on_sale, capability, months, exit_month, seed, start, count
+            loaded, inputs, plans, on_sale, capability, months, exit_month, heir, seed, start, count
         )
         ledgers = tuple(
             simulate_chunk(
                 labs[i],
                 draws[i],
                 count,
-                _contest(loaded, shares, capability, months, labs[i], i, seed, start, count),
+                _contest(
+                    loaded,
+                    shares,
+                    capability,
+                    months,
+                    i,
+                    (seed, start, count),
+                    exit_month[:, i],
+                    joining,
+                    gw_joining[:, i],
+                ),
             )
             for i in range(n)
         )
         new_exit = _next_exit(ledgers, credit, exit_month)
         if new_exit is None:
             break
+        fixed = ~np.isnan(new_exit) & np.isnan(exit_month)
         exit_month = new_exit
-    return MarketChunk(months, ledgers, tuple(draws), shares, exit_month, passes)
+        _acquire(loaded, ledgers, fixed, exit_month, heir, credit, months, joining, gw_joining)
+    return MarketChunk(months, ledgers, tuple(draws), shares, exit_month, heir, passes)
 
 
 def _next_exit(ledgers: tuple[Ledger, ...], credit: Array, exit_month: Array) -> Array | None:
@@ -171,6 +190,65 @@ def _next_exit(ledgers: tuple[Ledger, ...], credit: Array, exit_month: Array) ->
     first = candidate[rows] == earliest[rows, None]
     out[rows] = np.where(first, earliest[rows, None], out[rows])
     return out
+
+
+def _acquire(
+    loaded: LoadedMarket,
+    ledgers: tuple[Ledger, ...],
+    fixed: NDArray[np.bool_],
+    exit_month: Array,
+    heir: NDArray[np.intp],
+    credit: Array,
+    months: NDArray[np.int64],
+    joining: dict[str, Array],
+    gw_joining: Array,
+) -> None:
+    """Choose the acquirer of each exit just fixed, and move what passes to it (in place).
+
+    The rule (``consolidation.acquirer``) looks at the month before the exit, which the exit
+    does not change: ``largest-cloud-backed`` takes the cloud-backed lab (parent credit
+    above 0) with the most revenue, ``highest-bidder`` the lab with the most cash (above 0),
+    a lab's name that lab; none left, or ``none``: the lab winds down. The acquirer gets the
+    target's subscribers and contracts of that month (they join before its churn) and
+    ``compute_share`` of its owned compute from then on.
+    """
+    market = loaded.market
+    rule = market.consolidation.acquirer
+    names = loaded.names
+    n = exit_month.shape[1]
+    first = int(months[0])
+    value = market.consolidation.compute_share
+    share = value.median if isinstance(value, Distribution) else float(value)
+    for row, target in zip(*np.nonzero(fixed), strict=True):
+        month = int(exit_month[row, target])
+        alive = [
+            i
+            for i in range(n)
+            if i != target and (np.isnan(exit_month[row, i]) or exit_month[row, i] > month)
+        ]
+        before = max(month - 1, 0)
+        choice = NO_HEIR
+        if rule == "largest-cloud-backed":
+            backed = [i for i in alive if credit[row, i] > 0]
+            if backed:
+                choice = max(backed, key=lambda i: ledgers[i].totals["revenue"][row, before])
+        elif rule == "highest-bidder":
+            bidders = [i for i in alive if ledgers[i].cash.cash[row, before] > 0]
+            if bidders:
+                choice = max(bidders, key=lambda i: ledgers[i].cash.cash[row, before])
+        elif rule in names and names.index(rule) in alive:
+            choice = names.index(rule)
+        heir[row, target] = choice
+        if choice == NO_HEIR:
+            continue
+        company = ledgers[target].company
+        if month > 0:
+            for segment, item in (
+                ("consumer", "subscribers"),
+                ("enterprise", "enterprise_contracts"),
+            ):
+                joining[segment][row, choice, month - first] += company[item][row, month - 1]
+        gw_joining[row, choice, month:] += share * company["gw_owned"][row, month:]
 
 
 def _newest_price(inputs: Inputs, plan: Schedule, on_sale: NDArray[np.bool_]) -> Array:
@@ -214,6 +292,7 @@ def _segment_shares(
     capability: Array,
     months: NDArray[np.int64],
     exit_month: Array,
+    heir: NDArray[np.intp],
     seed: int,
     start: int,
     count: int,
@@ -246,7 +325,7 @@ def _segment_shares(
             price = value[:, None, :] * (1.0 + growth[:, None, :]) ** years
         caps, prices = capability, price
         available = np.stack([s.any(axis=2) for s in on_sale], axis=2)
-        exits = exit_month
+        exits, heirs = exit_month, heir
         if open_weight is not None and name in open_weight.segments:
             lag = np.rint(
                 market_value(open_weight.lag_months, "open_weight.lag_months", seed, start, count)
@@ -268,6 +347,7 @@ def _segment_shares(
             )
             available = np.concatenate([available, (lagged > 0)[:, :, None]], axis=2)
             exits = np.concatenate([exits, np.full((count, 1), np.nan)], axis=1)
+            heirs = np.concatenate([heirs, np.full((count, 1), NO_HEIR, dtype=np.intp)], axis=1)
         u = utility(
             caps,
             prices,
@@ -283,7 +363,10 @@ def _segment_shares(
             ),
         )
         inertia = market_value(segment.inertia, f"segments.{name}.inertia", seed, start, count)
-        out[name] = market_shares(u, available, inertia, exit_month=exits - months[0], heir=None)
+        waits = np.arange(u.shape[2]) < n  # the labs, not the open-weight option
+        out[name] = market_shares(
+            u, available, inertia, exit_month=exits - months[0], heir=heirs, waits=waits
+        )
     return out
 
 
@@ -292,13 +375,18 @@ def _contest(
     shares: dict[str, Array],
     capability: Array,
     months: NDArray[np.int64],
-    scenario: object,
     index: int,
-    seed: int,
-    start: int,
-    count: int,
+    draw: tuple[int, int, int],
+    exit_month: Array,
+    joining: dict[str, Array],
+    gw_joining: Array,
 ) -> Contest:
-    """Lab ``index``'s shares on its own grid (a suffix of the market's months)."""
+    """Lab ``index``'s shares, exit month and what joins it from the labs it acquired.
+
+    Arrays are on the lab's own grid (a suffix of the market's months).
+    ``draw`` is (seed, first sample, count) of the chunk, for the market's own inputs.
+    """
+    seed, start, count = draw
     market = loaded.market
     lab_first = min(0, loaded.scenarios[index].generations.first_training_start_month)
     cut = slice(lab_first - int(months[0]), None)
@@ -319,4 +407,18 @@ def _contest(
         consumer = shares["consumer"][:, cut, index]
     if "enterprise" in shares:
         enterprise = shares["enterprise"][:, cut, index]
-    return Contest(api=api, consumer=consumer, enterprise=enterprise)
+    gone = bool(np.any(~np.isnan(exit_month)))
+    return Contest(
+        api=api,
+        consumer=consumer,
+        enterprise=enterprise,
+        exit_month=exit_month if gone else None,
+        consumer_joining=_if_any(joining["consumer"][:, index, cut]),
+        enterprise_joining=_if_any(joining["enterprise"][:, index, cut]),
+        owned_gw_joining=_if_any(gw_joining),
+    )
+
+
+def _if_any(values: Array) -> Array | None:
+    """``values``, or None when all are 0 (nothing joins: the engine's arithmetic unchanged)."""
+    return values if np.any(values) else None
