@@ -147,18 +147,24 @@ def print_market(console: Console, result: MarketResult) -> None:
     )
     survival = result.survival()
     table = Table(
-        title="Probability each lab is still independent at the end of the year",
+        title="Probability each lab is still independent at the end of the year (%)",
         box=box.SIMPLE,
-        padding=(0, 1),
+        padding=(0, 0),
+        pad_edge=False,
     )
     table.add_column("lab", no_wrap=True)
     for year in survival.index:
-        table.add_column(str(year), justify="right", no_wrap=True)
+        table.add_column(str(year), justify="right", no_wrap=True, min_width=4)
     for lab in survival.columns:
-        table.add_row(str(lab), *(_percent(float(p)) for p in survival[lab]))
+        table.add_row(str(lab), *(f"{100 * float(p):.0f}" for p in survival[lab]))
     console.print(table)
 
-    table = Table(title="Consolidation timeline (mean per sample)", box=box.SIMPLE, padding=(0, 1))
+    table = Table(
+        title="Consolidation timeline (mean per sample)",
+        box=box.SIMPLE,
+        padding=(0, 0),
+        pad_edge=False,
+    )
     for name in ("year", "exits", "acquisitions", "wind-downs", "independent labs"):
         table.add_column(name, justify="right")
     for year, row in result.timeline().to_dict("index").items():
@@ -171,7 +177,9 @@ def print_market(console: Console, result: MarketResult) -> None:
         )
     console.print(table)
 
-    table = Table(title="How each lab ends within the horizon", box=box.SIMPLE, padding=(0, 1))
+    table = Table(
+        title="How each lab ends within the horizon", box=box.SIMPLE, padding=(0, 0), pad_edge=False
+    )
     for name in ("lab", "P(exit)", "median exit", "wound down", "most likely acquirer"):
         table.add_column(
             name,
@@ -182,7 +190,7 @@ def print_market(console: Console, result: MarketResult) -> None:
         buyers = {
             str(k).removeprefix("acquired_by_"): float(v)
             for k, v in ending.items()
-            if str(k).startswith("acquired_by_")
+            if str(k).startswith("acquired_by_") and not math.isnan(float(v))
         }
         best = max(buyers, key=lambda k: buyers[k]) if buyers else None
         table.add_row(
@@ -197,11 +205,11 @@ def print_market(console: Console, result: MarketResult) -> None:
     for segment in result.shares:
         yearly = _yearly_mean(result.share_table(segment)).iloc[::2]  # every other year
         table = Table(
-            title=f"Mean share of the {segment} segment by year", box=box.SIMPLE, padding=(0, 1)
+            title=f"Mean share of the {segment} segment by year", box=box.SIMPLE, padding=(0, 0)
         )
         table.add_column("option", no_wrap=True)
         for year in yearly.index:
-            table.add_column(str(year), justify="right", no_wrap=True)
+            table.add_column(str(year), justify="right", no_wrap=True, min_width=4)
         for option in yearly.columns:
             table.add_row(str(option), *(_percent(float(v)) for v in yearly[option]))
         console.print(table)
