@@ -16,6 +16,7 @@ from typer.testing import CliRunner, Result
 import labecon
 from labecon import cli
 from labecon.cli import app
+from labecon.market.loading import builtin_market_names
 
 runner = CliRunner(env={"COLUMNS": "100", "NO_COLOR": "1"})
 
@@ -210,7 +211,8 @@ def test_examples_lists_the_builtins() -> None:
     result = invoke("examples")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    names = labecon.scenario.loading.builtin_names()
+    # The built-in scenarios, then the built-in markets.
+    names = labecon.scenario.loading.builtin_names() + builtin_market_names()
     assert [line.split()[0] for line in lines] == names
     amodei = next(line for line in lines if line.startswith("amodei "))
     assert "Model as a company, Amodei's worked example" in amodei

@@ -85,3 +85,25 @@ def test_a_bad_market_exits_2_naming_the_problem(tmp_path: Path) -> None:
     outcome = CliRunner().invoke(app, ["run", "frontier-2026", "-n", "5", "--workers", "2"])
     assert outcome.exit_code == 2
     assert "--workers: applies to a single-lab scenario" in " ".join(outcome.output.split())
+
+
+def test_validate_and_examples_know_the_markets(tmp_path: Path) -> None:
+    runner = CliRunner()
+    outcome = runner.invoke(app, ["validate", "frontier-2026"])
+    assert outcome.exit_code == 0
+    assert "OK: the market frontier-2026 is valid (5 labs: openai, anthropic" in outcome.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        yaml.safe_dump(
+            {
+                "kind": "market",
+                "labs": [{"name": "a", "scenario": "baseline"}],
+                "consolidation": {"acquirer": "b"},
+            }
+        )
+    )
+    outcome = runner.invoke(app, ["validate", str(bad)])
+    assert outcome.exit_code == 1
+    assert "consolidation.acquirer: 'b' is neither a rule nor a lab" in outcome.output
+    listing = runner.invoke(app, ["examples"]).output
+    assert "frontier-2026" in listing and "Market: The frontier from 2026" in listing

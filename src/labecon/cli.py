@@ -54,7 +54,7 @@ from labecon.formatting import (
     format_rate,
 )
 from labecon.ledger import UNATTRIBUTED_COSTS
-from labecon.market.loading import is_market
+from labecon.market.loading import builtin_market_names, is_market, load_market
 from labecon.metrics import metric_kind
 from labecon.report import REPORT_FILES, report_files
 from labecon.result import STATS, Result, statistic
@@ -710,9 +710,21 @@ def validate(
         ),
     ],
 ) -> None:
-    """Check a scenario: report every problem (exit 1) or confirm it is valid (exit 0)."""
+    """Check a scenario or a market: report every problem (exit 1) or confirm it is valid."""
     console = Console(highlight=False)
     try:
+        if is_market(scenario):
+            market = load_market(scenario)
+            console.print(
+                Text(
+                    f"OK: the market {market.market.name} is valid ({len(market.names)} labs: "
+                    + ", ".join(market.names)
+                    + ")",
+                    style="green",
+                ),
+                soft_wrap=True,
+            )
+            return
         loaded = load_scenario(scenario)
     except ScenarioError as exc:
         problems: list[Problem] = exc.problems
@@ -734,11 +746,15 @@ def validate(
 
 @app.command()
 def examples() -> None:
-    """List the built-in scenarios, one a line: name, then description."""
+    """List the built-in scenarios and markets, one a line: name, then description."""
     console = Console(highlight=False)
     descriptions = builtin_descriptions()
-    width = max((len(name) for name in descriptions), default=0)
-    for name, description in descriptions.items():
+    markets = {
+        name: "Market: " + " ".join(load_market(name).market.description.split())
+        for name in builtin_market_names()
+    }
+    width = max((len(name) for name in (*descriptions, *markets)), default=0)
+    for name, description in {**descriptions, **markets}.items():
         line = Text.assemble((name.ljust(width), "bold cyan"), "  ", description)
         console.print(line, soft_wrap=True)
 

@@ -162,7 +162,7 @@ def simulate_market_chunk(loaded: LoadedMarket, seed: int, start: int, count: in
             )
             for i in range(n)
         )
-        new_exit = _next_exit(ledgers, credit, exit_month)
+        new_exit = _next_exit(ledgers, credit, exit_month, market.open_weight is not None)
         if new_exit is None:
             break
         fixed = ~np.isnan(new_exit) & np.isnan(exit_month)
@@ -171,16 +171,21 @@ def simulate_market_chunk(loaded: LoadedMarket, seed: int, start: int, count: in
     return MarketChunk(months, ledgers, tuple(draws), shares, exit_month, heir, passes)
 
 
-def _next_exit(ledgers: tuple[Ledger, ...], credit: Array, exit_month: Array) -> Array | None:
+def _next_exit(
+    ledgers: tuple[Ledger, ...], credit: Array, exit_month: Array, open_weight: bool
+) -> Array | None:
     """``exit_month`` with each sample's earliest new exit added, or None when there is none.
 
-    A lab exits in the first month its cash is below minus its parent's credit.
+    A lab exits in the first month its cash is below minus its parent's credit, if anyone
+    is left to serve its customers (another lab, or open-weight models): a lab alone in its
+    market stays, as a single-lab run shows it.
     """
     count, n = exit_month.shape
     candidate = np.full((count, n), np.inf)
+    others = np.isnan(exit_month).sum(axis=1) - 1 > 0
     for i, ledger in enumerate(ledgers):
         short = ledger.cash.cash < -credit[:, i, None]
-        hit = short.any(axis=1) & np.isnan(exit_month[:, i])
+        hit = short.any(axis=1) & np.isnan(exit_month[:, i]) & (others | open_weight)
         candidate[hit, i] = short[hit].argmax(axis=1)
     earliest = candidate.min(axis=1)
     rows = np.flatnonzero(np.isfinite(earliest))
