@@ -117,6 +117,18 @@ def _map_arrays(stored: StoredChunk, change: Callable[[Array], Array]) -> Stored
     return replace(stored, arrays={key: once(values) for key, values in stored.arrays.items()})
 
 
+def check_run_options(samples: object, chunk_size: object, most: int) -> None:
+    """Refuse a sample count outside 1..``most`` or a chunk size below 1, naming the option."""
+    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= most:
+        raise OptionError(
+            f"samples: {samples!r} is not accepted; accepted: an integer from 1 to {most:,}"
+        )
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+    ):
+        raise OptionError(f"chunk_size: {chunk_size!r} is not accepted; accepted: an integer >= 1")
+
+
 def _aligned(size: int, samples: int) -> int:
     """``size`` rounded up to whole blocks of the streamed means (MEAN_BLOCK), at most all.
 
@@ -172,14 +184,7 @@ def simulate(
     """
     loaded = load_scenario(scenario)
     check_keep(keep)
-    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= MAX_SAMPLES:
-        raise OptionError(
-            f"samples: {samples!r} is not accepted; accepted: an integer from 1 to {MAX_SAMPLES:,}"
-        )
-    if chunk_size is not None and (
-        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
-    ):
-        raise OptionError(f"chunk_size: {chunk_size!r} is not accepted; accepted: an integer >= 1")
+    check_run_options(samples, chunk_size, MAX_SAMPLES)
     fixed_seed = normalise_seed(seed)
     check_overrides(loaded, inputs or {}, samples)
     with using(backend, scheduler, workers, threads) as opened:

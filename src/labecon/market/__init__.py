@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from labecon.api import check_run_options
 from labecon.backends import InProcess, chunk_bounds
 from labecon.errors import OptionError
 from labecon.market.engine import MarketChunk, simulate_market_chunk
@@ -221,14 +222,7 @@ def simulate_market(
     draws what it would alone with the same seed, the others from seeds derived from it.
     """
     loaded = load_market(market)
-    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= MAX_SAMPLES:
-        raise OptionError(
-            f"samples: {samples!r} is not accepted; accepted: an integer from 1 to {MAX_SAMPLES:,}"
-        )
-    if chunk_size is not None and (
-        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
-    ):
-        raise OptionError(f"chunk_size: {chunk_size!r} is not accepted; accepted: an integer >= 1")
+    check_run_options(samples, chunk_size, MAX_SAMPLES)
     fixed = normalise_seed(seed)
     cells = sum(
         (s.horizon_months + 24 - min(0, s.generations.first_training_start_month))

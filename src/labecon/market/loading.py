@@ -201,36 +201,15 @@ def _lab_scenario(
         api["lab_share"] = 1.0
         api["demand_capability_exponent"] = 0.0
     if segments.enterprise is not None:
-        if base.revenue.enterprise is None:
-            raise ScenarioError(
-                [
-                    Problem(
-                        "revenue.enterprise",
-                        MISSING,
-                        "is required: the market contests the enterprise segment; accepted: "
-                        "an enterprise section (its contracts' value, churn, sales cycle)",
-                    )
-                ],
-                source=lab.name,
-            )
+        _require(base.revenue.enterprise, "enterprise", lab.name, "an enterprise section")
         enterprise = revenue.setdefault("enterprise", {})
         for market_name, lab_name in ENTERPRISE_FIELDS.items():
             enterprise[market_name] = share_input(
                 lab_name, getattr(segments.enterprise, market_name)
             )
     if segments.consumer is not None:
-        if base.revenue.consumer is None:
-            raise ScenarioError(
-                [
-                    Problem(
-                        "revenue.consumer",
-                        MISSING,
-                        "is required: the market contests the consumer segment; accepted: "
-                        "a consumer section with at least one tier",
-                    )
-                ],
-                source=lab.name,
-            )
+        _require(base.revenue.consumer, "consumer", lab.name, "a consumer section with tiers")
+        assert base.revenue.consumer is not None
         tiers = base.revenue.consumer.tiers
         own = [_middle(t.new_subscribers_per_month) for t in tiers]
         total = sum(own)
@@ -256,6 +235,21 @@ def _lab_scenario(
                 lab_shared,
             )
     return from_mapping(data, source=lab.name), lab_shared
+
+
+def _require(section: object, segment: str, lab: str, accepted: str) -> None:
+    """Refuse a lab without the channel of a segment its market contests."""
+    if section is None:
+        raise ScenarioError(
+            [
+                Problem(
+                    f"revenue.{segment}",
+                    MISSING,
+                    f"is required: the market contests the {segment} segment; accepted: {accepted}",
+                )
+            ],
+            source=lab,
+        )
 
 
 def _shared_tier(
