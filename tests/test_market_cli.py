@@ -58,9 +58,16 @@ def test_run_frontier_2026_as_json_and_files(tmp_path: Path) -> None:
     out = tmp_path / "market"
     outcome = runner.invoke(app, ["run", "frontier-2026", "-n", "30", "--out", str(out)])
     assert outcome.exit_code == 0, outcome.output
+    each_lab = [
+        f"{lab}.{f}" for lab in LABS for f in ("annual.csv", "generations.csv", "metrics.json")
+    ]
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["survival.csv", "timeline.csv", "events.csv", "shares.csv", "market.json"]
+        ["survival.csv", "timeline.csv", "events.csv", "shares.csv", "market.json", *each_lab]
     )
+    # Each lab's files are those of a single-lab run: its yearly statements, tidy.
+    annual = (out / "challenger-eu.annual.csv").read_text().splitlines()
+    assert annual[0] == "view,item,year,mean,p5,p25,p50,p75,p95"
+    assert len(json.loads((out / "openai.metrics.json").read_text())) > 5
     shares = (out / "shares.csv").read_text().splitlines()
     assert shares[0] == "segment,month,option,mean"
     assert len(shares) == 1 + 120 * 6  # every month, five labs and open weights

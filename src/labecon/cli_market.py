@@ -20,8 +20,9 @@ from rich.text import Text
 from labecon.errors import OptionError
 from labecon.market import MarketError, MarketResult, load_market, simulate_market
 
-#: Files ``--out`` writes for a market.
+#: Files ``--out`` writes for a market, then each lab's as a single-lab run writes them.
 MARKET_FILES = ("survival.csv", "timeline.csv", "events.csv", "shares.csv", "market.json")
+LAB_FILES = ("annual.csv", "generations.csv", "metrics.json")
 
 
 def _cli() -> Any:
@@ -81,7 +82,12 @@ def market_files(result: MarketResult, document: dict[str, Any]) -> dict[str, st
                 rows.append(
                     {"segment": segment, "month": str(month), "option": option, "mean": value}
                 )
+    labs: dict[str, str] = {}
+    for name, lab in result.labs.items():
+        texts = _cli().output_texts(lab, lab.to_dict())
+        labs.update({f"{name}.{file}": texts[file] for file in LAB_FILES})
     return {
+        **labs,
         "survival.csv": csv(result.survival()),
         "timeline.csv": csv(result.timeline()),
         "events.csv": csv(result.events()),
@@ -125,7 +131,10 @@ def run_market(
         notice = stderr if as_json else Console(highlight=False)
         notice.print(
             Text.assemble(
-                ("Wrote ", "bold"), ", ".join(MARKET_FILES), (" to ", "bold"), str(written)
+                ("Wrote ", "bold"),
+                ", ".join(MARKET_FILES) + ", and LAB." + ", LAB.".join(LAB_FILES) + " for each lab",
+                (" to ", "bold"),
+                str(written),
             )
         )
 
