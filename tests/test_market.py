@@ -435,3 +435,33 @@ def test_bad_run_options_are_refused() -> None:
     result = simulate_market(market({"name": "a", "scenario": "baseline"}), samples=2)
     with pytest.raises(labecon.OptionError, match="segment: 'consumer' is not contested"):
         result.share_table("consumer")
+
+
+def test_a_parents_credit_keeps_a_lab_training_and_in_the_market() -> None:
+    # The same lab short of cash, with and without a parent; a peer keeps the market open.
+    short = {
+        "extends": "baseline",
+        "capital": {"starting_cash": 1e9, "funding": {"policy": "none"}},
+    }
+    spec = market(
+        {"name": "short", "scenario": short},
+        {"name": "peer", "scenario": "baseline"},
+        horizon_months=48,
+    )
+    alone = simulate_market(spec, samples=20, seed=6)
+    backed_spec = copy.deepcopy(spec)
+    backed_spec["labs"][0]["parent_credit_usd"] = 1e12
+    backed = simulate_market(backed_spec, samples=20, seed=6)
+    month = alone.exit_month[:, 0]
+    rows = np.flatnonzero(month <= 30)
+    assert rows.size >= 5  # out of cash early without a parent, in many samples
+    assert np.isnan(backed.exit_month[:, 0]).all()  # the parent lends it what it needs
+    independent = alone.labs["short"].samples("expensed", "training_cost")
+    with_parent = backed.labs["short"].samples("expensed", "training_cost")
+    for row in rows:
+        # Runs already under way finish (at most 9 months); none starts after insolvency.
+        later = slice(int(month[row]) + 10, None)
+        assert independent[row, later].sum() == 0
+        assert with_parent[row, later].sum() > 0  # still training, on the parent's credit
+    cash = backed.labs["short"].samples("cash", "cash")
+    assert cash.min() < 0 and (cash >= -1e12).all()  # drawn on the credit, within it

@@ -39,13 +39,15 @@ def cash_path(
     revenue: Array,
     other_financing: Array | None = None,
     equity_in_kind: Array | None = None,
+    credit: Array | None = None,
 ) -> CashPath:
     """Run the cash balance month by month, vectorised over samples.
 
     ``other_financing`` is cash in from financiers [USD/month]; ``equity_in_kind`` is
     training paid with compute credits [USD/month], cash-neutral (it pays an expense already
     in the operating cash flow) but diluting at the month's pre-money valuation (not at all
-    where that valuation is zero).
+    where that valuation is zero). ``credit`` (samples,) [USD] is a parent's credit line (in a
+    market): the lab is insolvent only once its cash is below minus the credit.
     """
     funding = inputs.scenario.capital.funding
     n, months = operating_cash_flow.shape
@@ -115,7 +117,7 @@ def cash_path(
             amount = amount + sold
         balance = balance + amount
         raised[:, t] = amount
-        broke = broke | (balance < 0)
+        broke = broke | (balance < (0.0 if credit is None else -credit))
         cash[:, t] = balance
         ownership[:, t] = held
         insolvent[:, t] = broke

@@ -38,6 +38,9 @@ class Contest:
     enterprise_joining: Array | None = None
     # Owned compute joining from labs it acquires, (samples, horizon months) [GW].
     owned_gw_joining: Array | None = None
+    # A parent's credit line (samples,) [USD]: cash may fall this far below 0 before the lab
+    # is insolvent (starts no new generation) and leaves the market.
+    credit_usd: Array | None = None
 
     def rows(self, rows: NDArray[np.intp]) -> Contest:
         """The same contest for a subset of the samples."""

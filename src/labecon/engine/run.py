@@ -408,6 +408,7 @@ def _simulate(
             company_revenue,
             company["financier_funding"] + company["debt_drawn"] - company["debt_repaid"],
             company["compute_credits"],
+            None if contest is None else contest.credit_usd,
         ),
         totals={
             "revenue": company_revenue,

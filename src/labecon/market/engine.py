@@ -158,6 +158,7 @@ def simulate_market_chunk(loaded: LoadedMarket, seed: int, start: int, count: in
                     exit_month[:, i],
                     joining,
                     gw_joining[:, i],
+                    credit[:, i] if market.labs[i].cloud_backed else None,
                 ),
             )
             for i in range(n)
@@ -385,6 +386,7 @@ def _contest(
     exit_month: Array,
     joining: dict[str, Array],
     gw_joining: Array,
+    credit: Array | None,
 ) -> Contest:
     """Lab ``index``'s shares, exit month and what joins it from the labs it acquired.
 
@@ -421,6 +423,7 @@ def _contest(
         consumer_joining=_if_any(joining["consumer"][:, index, cut]),
         enterprise_joining=_if_any(joining["enterprise"][:, index, cut]),
         owned_gw_joining=_if_any(gw_joining),
+        credit_usd=credit,
     )
 
 
