@@ -1,0 +1,177 @@
+"""The run store (issue 8, first part): scenarios with versions, runs, recovery, migrations.
+
+These run against SQLite files; the same tests against PostgreSQL come with the server the
+test scripts will install.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from labecon.errors import ScenarioError
+from labecon.store import ConflictError, NotFoundError, Store, StoreError, default_url
+
+AMODEI = "extends: amodei\n"
+PLATEAU = "extends: amodei\ngenerations: {max_training_cost: $1B}\n"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(f"sqlite:///{tmp_path / 'runs.db'}")
+
+
+def test_a_new_store_is_migrated_to_the_shipped_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'deep' / 'er' / 'runs.db'}"  # folders are created
+    store = Store(url)
+    assert store.revision() == "0001"
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"scenarios", "scenario_versions", "runs", "alembic_version"} <= tables
+    again = Store(url)  # opening again migrates nothing and loses nothing
+    assert again.revision() == "0001"
+
+
+def test_the_default_store_lives_in_the_user_data_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_url() == f"sqlite:///{tmp_path / 'labecon' / 'labecon.db'}"
+    assert Store().revision() == "0001"
+    assert (tmp_path / "labecon" / "labecon.db").is_file()
+
+
+def test_scenarios_have_versions_and_a_stale_update_is_refused(store: Store) -> None:
+    first = store.create_scenario("mine", AMODEI)
+    assert (first.name, first.version, first.text) == ("mine", 1, AMODEI)
+    second = store.update_scenario("mine", PLATEAU, expected_version=1)
+    assert second.version == 2
+    assert store.get_scenario("mine").text == PLATEAU
+    assert store.get_scenario("mine", version=1).text == AMODEI
+    with pytest.raises(
+        ConflictError, match=r"version: 1 is not the latest version of 'mine' \(2\)"
+    ):
+        store.update_scenario("mine", AMODEI, expected_version=1)  # someone saved meanwhile
+    with pytest.raises(NotFoundError, match="has no version 3; accepted: 1 to 2"):
+        store.get_scenario("mine", version=3)
+    with pytest.raises(ConflictError, match="a scenario 'mine' exists"):
+        store.create_scenario("mine", AMODEI)
+    store.create_scenario("other", AMODEI)
+    assert [(s.name, s.version) for s in store.list_scenarios()] == [("mine", 2), ("other", 1)]
+
+
+def test_an_invalid_scenario_is_refused_with_its_field_path(store: Store) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        store.create_scenario("bad", "generations:\n  cost_multiplier: -3\n")
+    assert [p.path for p in caught.value.problems] == ["generations.cost_multiplier"]
+    with pytest.raises(ScenarioError, match="is not valid YAML"):
+        store.create_scenario("bad", "generations: [\n")
+    with pytest.raises(StoreError, match="name: '  ' is not accepted"):
+        store.create_scenario("  ", AMODEI)
+    assert store.list_scenarios() == []  # nothing half-stored
+
+
+def test_a_run_is_queued_started_and_completed_with_its_whole_result(store: Store) -> None:
+    store.create_scenario("mine", AMODEI)
+    run = store.create_run("mine", samples=10, seed=3)
+    assert (run.status, run.version, run.samples, run.seed) == ("queued", 1, 10, 3)
+    assert store.start_run(run.id).status == "running"
+    with pytest.raises(ConflictError, match="has no result"):
+        store.run_result(run.id)
+    done = store.complete_run(run.id, '{"ok": true}', b"PAR1")
+    assert done.status == "complete" and done.finished_at is not None
+    assert store.run_result(run.id) == ('{"ok": true}', b"PAR1")
+    with pytest.raises(ConflictError, match="is complete; accepted: a run that is running"):
+        store.complete_run(run.id, "{}", None)
+    assert store.counts()["complete"] == 1
+
+
+def test_a_failed_result_write_leaves_the_run_running_and_without_result(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.create_scenario("mine", AMODEI)
+    run = store.start_run(store.create_run("mine", samples=10, seed=3).id)
+
+    class BoomError(Exception):
+        pass
+
+    def explode(*_: object) -> None:
+        raise BoomError
+
+    # The write fails inside the transaction, after the result and status were set on it.
+    monkeypatch.setattr("labecon.store.utc_now", explode)
+    with pytest.raises(BoomError):
+        store.complete_run(run.id, '{"half": "written"}', b"x" * 1000)
+    monkeypatch.undo()
+    assert store.get_run(run.id).status == "running"
+    with pytest.raises(ConflictError, match="is running, it has no result"):
+        store.run_result(run.id)
+
+
+def test_deleting_a_scenario_keeps_its_runs_readable(store: Store) -> None:
+    store.create_scenario("mine", AMODEI)
+    run = store.create_run("mine", samples=5, seed=1)
+    store.delete_scenario("mine")
+    with pytest.raises(NotFoundError, match="no scenario 'mine' in the store"):
+        store.get_scenario("mine")
+    assert store.list_scenarios() == []
+    assert store.get_run(run.id).scenario_name == "mine"
+    assert store.run_scenario_text(run.id) == AMODEI
+    assert [r.id for r in store.list_runs("mine")] == [run.id]
+    again = store.create_scenario("mine", PLATEAU)  # the name can be used again
+    assert again.version == 2 and store.get_scenario("mine", 1).text == AMODEI
+
+
+def test_unknown_runs_and_bad_transitions_are_refused(store: Store) -> None:
+    store.create_scenario("mine", AMODEI)
+    with pytest.raises(NotFoundError, match="no run 'nope'"):
+        store.get_run("nope")
+    run = store.create_run("mine", samples=5, seed=1)
+    assert store.cancel_run(run.id).status == "cancelled"
+    with pytest.raises(ConflictError, match="is cancelled; accepted: a run that is queued"):
+        store.start_run(run.id)
+    with pytest.raises(NotFoundError, match="no scenario 'missing'"):
+        store.create_run("missing", samples=5, seed=1)
+
+
+def test_a_run_killed_mid_way_is_marked_failed_when_the_store_opens_again(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    store = Store(url)
+    store.create_scenario("mine", AMODEI)
+    worker = textwrap.dedent(
+        f"""
+        import sys, time
+        from labecon.store import Store
+        store = Store({url!r})
+        run = store.create_run("mine", samples=10, seed=1)
+        store.start_run(run.id)
+        print(run.id, flush=True)
+        time.sleep(60)  # "computing": killed here
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", worker], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    run_id = process.stdout.readline().strip()
+    assert store.get_run(run_id).status == "running"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    time.sleep(0.1)
+    reopened = Store(url)
+    assert reopened.recovered == 1
+    failed = reopened.get_run(run_id)
+    assert failed.status == "failed"
+    assert f"the process that ran it (pid {process.pid}) stopped" in (failed.error or "")
+    with pytest.raises(ConflictError, match="is failed, it has no result"):
+        reopened.run_result(run_id)
+    # A run of a live process is left alone.
+    live = reopened.start_run(reopened.create_run("mine", samples=5, seed=2).id)
+    assert Store(url).recovered == 0 and reopened.get_run(live.id).status == "running"
