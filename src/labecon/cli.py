@@ -759,6 +759,51 @@ def examples() -> None:
         console.print(line, soft_wrap=True)
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="Database of scenarios and runs, e.g. postgresql+psycopg://user@host/labecon "
+            "[default: an SQLite file in the user's data directory].",
+            show_default=False,
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LABECON_API_TOKEN",
+            help="API token that writes must carry (Authorization: Bearer TOKEN); required "
+            "when --host is not a loopback address.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Serve the REST API (OpenAPI at /docs) on the run store."""
+    if host not in LOOPBACK and not token:
+        _fail(
+            f"--token: {host!r} is reachable from other machines, so writes need an API token; "
+            "accepted: --token TOKEN (or LABECON_API_TOKEN), or --host 127.0.0.1"
+        )
+    if not 1 <= port <= 65535:
+        _fail(f"--port: {port} is not accepted; accepted: 1 to 65535")
+    import uvicorn
+
+    from labecon.store import Store
+    from labecon.web import create_app
+
+    store = Store(db)
+    if store.recovered:
+        _error_console().print(f"Marked {store.recovered} interrupted run(s) failed.")
+    uvicorn.run(create_app(store, token=token), host=host, port=port, log_level="info")
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editors and validators)."""

@@ -40,6 +40,7 @@ __all__ = [
     "Store",
     "StoreError",
     "default_url",
+    "validate_text",
 ]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -146,7 +147,7 @@ class Store:
     def create_scenario(self, name: str, text: str) -> ScenarioVersion:
         """Store a new scenario as version 1; the text must be a valid scenario."""
         _check_name(name)
-        _validate(text, name)
+        validate_text(text, name)
         with self._session() as session:
             record = session.scalar(select(ScenarioRecord).where(ScenarioRecord.name == name))
             if record is not None and record.deleted_at is None:
@@ -167,7 +168,7 @@ class Store:
 
     def update_scenario(self, name: str, text: str, expected_version: int) -> ScenarioVersion:
         """Store ``text`` as the next version, if the latest is still ``expected_version``."""
-        _validate(text, name)
+        validate_text(text, name)
         with self._session() as session:
             record = self._live(session, name)
             latest = len(record.versions)
@@ -406,7 +407,7 @@ def _check_name(name: str) -> None:
         )
 
 
-def _validate(text: str, name: str) -> None:
+def validate_text(text: str, name: str) -> None:
     """Refuse text that is not a valid scenario, with every problem and its field path."""
     data = parse_text(text, toml=False, source=name)
     data.setdefault("name", name)

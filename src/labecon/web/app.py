@@ -1,0 +1,205 @@
+"""REST API over the run store (issue 8, first part): scenarios, validation, examples, facts.
+
+Errors are JSON in FastAPI's shape, ``{"detail": [{"loc": [...], "msg": ..., "input": ...}]}``
+for anything about the request's fields (422), ``{"detail": "..."}`` otherwise (401, 404,
+409). User input is parsed as YAML data (``yaml.safe_load``) and validated; it is never
+evaluated as code.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from labecon import __version__
+from labecon.errors import MISSING, ScenarioError
+from labecon.facts import load_facts, search_facts
+from labecon.scenario.loading import builtin_descriptions, builtin_text
+from labecon.store import (
+    ConflictError,
+    NotFoundError,
+    ScenarioVersion,
+    Store,
+    StoreError,
+    validate_text,
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask for; over a limit the request is refused (422) naming it."""
+
+    max_request_bytes: int = 1_000_000  # a scenario's text is a few kB
+
+
+class ScenarioIn(BaseModel):
+    """A new scenario: its name and its YAML text."""
+
+    name: str = Field(min_length=1, max_length=200, description="Unique name in the store.")
+    text: str = Field(description="The scenario as YAML (see docs/scenario.md).")
+
+
+class ScenarioUpdate(BaseModel):
+    """A new version of a scenario, made from ``version`` (refused if that is not the latest)."""
+
+    text: str
+    version: int = Field(ge=1, description="The version this text was edited from.")
+
+
+class TextIn(BaseModel):
+    """A scenario's YAML text."""
+
+    text: str
+
+
+class ScenarioOut(BaseModel):
+    """A stored scenario version."""
+
+    name: str
+    version: int
+    text: str
+    created_at: str
+
+
+def _out(version: ScenarioVersion) -> ScenarioOut:
+    return ScenarioOut(
+        name=version.name,
+        version=version.version,
+        text=version.text,
+        created_at=version.created_at.isoformat(timespec="seconds") + "Z",
+    )
+
+
+def _problems(exc: ScenarioError) -> list[dict[str, Any]]:
+    """A scenario's problems as FastAPI-style errors located in the request's ``text``."""
+    return [
+        {
+            "loc": ["body", "text", *problem.path.split(".")],
+            "msg": problem.message,
+            **({} if problem.value is MISSING else {"input": problem.value}),
+        }
+        for problem in exc.problems
+    ]
+
+
+def create_app(store: Store, token: str | None = None, limits: Limits | None = None) -> FastAPI:
+    """The API on ``store``; with ``token``, writes need ``Authorization: Bearer TOKEN``."""
+    limits = limits or Limits()
+    app = FastAPI(
+        title="labecon",
+        version=__version__,
+        description="Scenarios and runs of labecon, the economics of foundation-model labs.",
+    )
+
+    @app.middleware("http")
+    async def limit_size(request: Request, call_next: Any) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limits.max_request_bytes:
+            return JSONResponse(
+                status_code=422,
+                content={
+                    "detail": [
+                        {
+                            "loc": ["body"],
+                            "msg": f"the request has {int(length):,} bytes; accepted: at most "
+                            f"{limits.max_request_bytes:,} (limit max_request_bytes)",
+                        }
+                    ]
+                },
+            )
+        response: Response = await call_next(request)
+        return response
+
+    @app.exception_handler(ScenarioError)
+    async def scenario_error(_: Request, exc: ScenarioError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": _problems(exc)})
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(ConflictError)
+    async def conflict(_: Request, exc: ConflictError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(StoreError)
+    async def bad_request(_: Request, exc: StoreError) -> JSONResponse:
+        field, _sep, message = str(exc).partition(": ")
+        return JSONResponse(
+            status_code=422, content={"detail": [{"loc": ["body", field], "msg": message}]}
+        )
+
+    def writer(authorization: Annotated[str | None, Header()] = None) -> None:
+        """Writes need the API token when the app has one."""
+        if token is None:
+            return
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise HTTPException(
+                status_code=401,
+                detail="authorization: a write needs the API token; accepted: the header "
+                "'Authorization: Bearer TOKEN' with the token the server was started with",
+            )
+
+    write = [Depends(writer)]
+
+    @app.get("/api/health")
+    def health() -> dict[str, Any]:
+        """The server is up; the store's schema revision and labecon's version."""
+        return {"status": "ok", "labecon": __version__, "schema": store.revision()}
+
+    @app.get("/api/examples")
+    def examples() -> list[dict[str, str]]:
+        """The built-in scenarios: name, description and YAML text."""
+        return [
+            {"name": name, "description": description, "text": builtin_text(name)}
+            for name, description in builtin_descriptions().items()
+        ]
+
+    @app.get("/api/facts")
+    def facts(search: str | None = None) -> list[dict[str, Any]]:
+        """The fact base (``labecon facts``), or the facts matching ``search``."""
+        found = search_facts(search) if search else list(load_facts().values())
+        return [fact.model_dump(mode="json") for fact in found]
+
+    @app.get("/api/scenarios")
+    def list_scenarios() -> list[ScenarioOut]:
+        """The latest version of every stored scenario."""
+        return [_out(v) for v in store.list_scenarios()]
+
+    @app.post("/api/scenarios", status_code=201, dependencies=write)
+    def create_scenario(body: ScenarioIn) -> ScenarioOut:
+        """Store a new scenario (version 1); 409 if the name is taken, 422 if invalid."""
+        return _out(store.create_scenario(body.name, body.text))
+
+    @app.post("/api/scenarios/validate")
+    def validate(body: TextIn) -> dict[str, Any]:
+        """Check a scenario's text without storing it: every problem with its field path."""
+        try:
+            validate_text(body.text, "scenario")
+        except ScenarioError as exc:
+            return {"valid": False, "problems": _problems(exc)}
+        return {"valid": True, "problems": []}
+
+    @app.get("/api/scenarios/{name}")
+    def get_scenario(name: str, version: int | None = None) -> ScenarioOut:
+        """A stored scenario: its latest version, or ``version``."""
+        return _out(store.get_scenario(name, version))
+
+    @app.put("/api/scenarios/{name}", dependencies=write)
+    def update_scenario(name: str, body: ScenarioUpdate) -> ScenarioOut:
+        """Store a new version; 409 if ``version`` is not the latest (someone saved since)."""
+        return _out(store.update_scenario(name, body.text, body.version))
+
+    @app.delete("/api/scenarios/{name}", status_code=204, dependencies=write)
+    def delete_scenario(name: str) -> Response:
+        """Delete a scenario; its runs stay readable."""
+        store.delete_scenario(name)
+        return Response(status_code=204)
+
+    return app

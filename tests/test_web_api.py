@@ -1,0 +1,125 @@
+"""The REST API on the run store (issue 8, first part): scenarios, validation, examples, facts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from labecon.cli import app as cli_app
+from labecon.scenario.loading import builtin_names, builtin_text
+from labecon.store import Store
+from labecon.web import Limits, create_app
+
+AMODEI = "extends: amodei\n"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(f"sqlite:///{tmp_path / 'api.db'}")
+
+
+@pytest.fixture
+def client(store: Store) -> TestClient:
+    return TestClient(create_app(store))
+
+
+def test_health_examples_facts_and_the_openapi_document(client: TestClient) -> None:
+    health = client.get("/api/health").json()
+    assert health["status"] == "ok" and health["schema"] == "0001"
+    examples = client.get("/api/examples").json()
+    assert [e["name"] for e in examples] == builtin_names()
+    amodei = next(e for e in examples if e["name"] == "amodei")
+    assert amodei["text"] == builtin_text("amodei")
+    assert "Amodei's worked example" in amodei["description"]
+    facts = client.get("/api/facts", params={"search": "alphabet"}).json()
+    assert {f["id"] for f in facts} >= {"alphabet.revenue"}
+    assert next(f for f in facts if f["id"] == "alphabet.revenue")["value"] == 3.0e11
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/scenarios", "/api/scenarios/{name}", "/api/scenarios/validate"} <= set(paths)
+
+
+def test_scenario_lifecycle_with_versions(client: TestClient) -> None:
+    created = client.post("/api/scenarios", json={"name": "mine", "text": AMODEI})
+    assert created.status_code == 201
+    assert created.json()["version"] == 1 and created.json()["text"] == AMODEI
+    assert client.post("/api/scenarios", json={"name": "mine", "text": AMODEI}).status_code == 409
+    updated = client.put(
+        "/api/scenarios/mine", json={"text": AMODEI + "horizon_months: 24\n", "version": 1}
+    )
+    assert updated.status_code == 200 and updated.json()["version"] == 2
+    stale = client.put("/api/scenarios/mine", json={"text": AMODEI, "version": 1})
+    assert stale.status_code == 409
+    assert "version: 1 is not the latest version of 'mine' (2)" in stale.json()["detail"]
+    assert client.get("/api/scenarios/mine", params={"version": 1}).json()["text"] == AMODEI
+    assert [s["name"] for s in client.get("/api/scenarios").json()] == ["mine"]
+    assert client.delete("/api/scenarios/mine").status_code == 204
+    missing = client.get("/api/scenarios/mine")
+    assert missing.status_code == 404 and "no scenario 'mine'" in missing.json()["detail"]
+    assert client.delete("/api/scenarios/mine").status_code == 404
+
+
+def test_an_invalid_scenario_is_a_422_with_each_field_path(client: TestClient) -> None:
+    bad = "generations:\n  cost_multiplier: -3\ncapital:\n  starting_cash: lots\n"
+    response = client.post("/api/scenarios", json={"name": "bad", "text": bad})
+    assert response.status_code == 422
+    locations = [tuple(error["loc"]) for error in response.json()["detail"]]
+    assert ("body", "text", "generations", "cost_multiplier") in locations
+    assert ("body", "text", "capital", "starting_cash") in locations
+    checked = client.post("/api/scenarios/validate", json={"text": bad}).json()
+    assert checked["valid"] is False and len(checked["problems"]) == 2
+    assert client.post("/api/scenarios/validate", json={"text": AMODEI}).json() == {
+        "valid": True,
+        "problems": [],
+    }
+    # Request fields FastAPI checks itself carry their path too.
+    response = client.post("/api/scenarios", json={"text": AMODEI})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "name"]
+    response = client.put("/api/scenarios/x", json={"text": AMODEI, "version": 0})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == [
+        "body",
+        "version",
+    ]
+
+
+def test_yaml_is_data_never_code(client: TestClient) -> None:
+    evil = "!!python/object/apply:os.system ['touch /tmp/labecon-pwned']\n"
+    response = client.post("/api/scenarios", json={"name": "evil", "text": evil})
+    assert response.status_code == 422
+    assert not Path("/tmp/labecon-pwned").exists()
+
+
+def test_requests_over_the_size_limit_are_refused_naming_it(store: Store) -> None:
+    client = TestClient(create_app(store, limits=Limits(max_request_bytes=100)))
+    response = client.post("/api/scenarios", json={"name": "big", "text": AMODEI + "#" * 200})
+    assert response.status_code == 422
+    assert "at most 100 (limit max_request_bytes)" in response.json()["detail"][0]["msg"]
+
+
+def test_with_a_token_writes_need_it_and_reads_do_not(store: Store) -> None:
+    client = TestClient(create_app(store, token="s3cret"))
+    refused = client.post("/api/scenarios", json={"name": "mine", "text": AMODEI})
+    assert refused.status_code == 401 and "needs the API token" in refused.json()["detail"]
+    wrong = {"Authorization": "Bearer nope"}
+    assert (
+        client.post("/api/scenarios", json={"name": "m", "text": AMODEI}, headers=wrong).status_code
+        == 401
+    )
+    right = {"Authorization": "Bearer s3cret"}
+    assert (
+        client.post(
+            "/api/scenarios", json={"name": "mine", "text": AMODEI}, headers=right
+        ).status_code
+        == 201
+    )
+    assert client.get("/api/scenarios").status_code == 200
+
+
+def test_serve_refuses_to_listen_beyond_loopback_without_a_token() -> None:
+    outcome = CliRunner().invoke(
+        cli_app, ["serve", "--host", "0.0.0.0"], env={"LABECON_API_TOKEN": ""}
+    )
+    assert outcome.exit_code == 2
+    assert "--token: '0.0.0.0' is reachable from other machines" in " ".join(outcome.output.split())
