@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,63 @@ def test_serve_refuses_to_listen_beyond_loopback_without_a_token() -> None:
     )
     assert outcome.exit_code == 2
     assert "--token: '0.0.0.0' is reachable from other machines" in " ".join(outcome.output.split())
+
+
+# -- runs --------------------------------------------------------------------------------------
+
+
+def _wait(client: TestClient, run_id: str, *, until: tuple[str, ...]) -> dict[str, object]:
+    for _ in range(600):
+        run = client.get(f"/api/runs/{run_id}").json()
+        if run["status"] in until:
+            return dict(run)
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} stayed {run['status']}")
+
+
+def test_a_run_starts_at_once_and_its_result_is_the_cli_document(client: TestClient) -> None:
+    client.post("/api/scenarios", json={"name": "nwc", "text": "extends: nwc\n"})
+    started = client.post("/api/runs", json={"scenario": "nwc", "samples": 20, "seed": 4})
+    assert started.status_code == 202
+    run = started.json()
+    assert run["status"] in ("queued", "running", "complete") and run["version"] == 1
+    done = _wait(client, run["id"], until=("complete", "failed"))
+    assert done["status"] == "complete" and done["done"] == 20
+    document = client.get(f"/api/runs/{run['id']}/result").json()
+    cli = CliRunner().invoke(cli_app, ["run", "nwc", "-n", "20", "--seed", "4", "--json"])
+    assert document == json.loads(cli.stdout)  # the same numbers as `labecon run --json`
+    csv = client.get(f"/api/runs/{run['id']}/result.csv").text.splitlines()
+    assert csv[0] == "view,item,year,mean,p5,p25,p50,p75,p95"
+    parquet = client.get(f"/api/runs/{run['id']}/result.parquet").content
+    assert parquet[:4] == b"PAR1" and parquet[-4:] == b"PAR1"
+    assert [r["id"] for r in client.get("/api/runs", params={"scenario": "nwc"}).json()] == [
+        run["id"]
+    ]
+
+
+def test_runs_over_the_limits_or_of_unknown_scenarios_are_refused(store: Store) -> None:
+    client = TestClient(create_app(store, limits=Limits(max_samples=1000, max_months=12)))
+    client.post("/api/scenarios", json={"name": "nwc", "text": "extends: nwc\n"})
+    over = client.post("/api/runs", json={"scenario": "nwc", "samples": 5000})
+    assert over.status_code == 422
+    assert over.json()["detail"][0]["loc"] == ["body", "samples"]
+    assert "at most 1,000 (limit max_samples)" in over.json()["detail"][0]["msg"]
+    long = client.post("/api/runs", json={"scenario": "nwc", "samples": 10})
+    assert long.status_code == 422 and "(limit max_months)" in long.json()["detail"][0]["msg"]
+    missing = client.post("/api/runs", json={"scenario": "nope", "samples": 10})
+    assert missing.status_code == 404
+    assert client.get("/api/runs/nope").status_code == 404
+    assert store.list_runs() == []  # nothing was started
+
+
+def test_a_cancelled_run_stays_cancelled_and_has_no_result(client: TestClient) -> None:
+    client.post("/api/scenarios", json={"name": "base", "text": "extends: baseline\n"})
+    run = client.post("/api/runs", json={"scenario": "base", "samples": 50_000}).json()
+    cancelled = client.post(f"/api/runs/{run['id']}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    time.sleep(0.5)
+    assert client.get(f"/api/runs/{run['id']}").json()["status"] == "cancelled"
+    result = client.get(f"/api/runs/{run['id']}/result")
+    assert result.status_code == 409 and "is cancelled, it has no result" in result.json()["detail"]
+    again = client.post(f"/api/runs/{run['id']}/cancel")
+    assert again.status_code == 409

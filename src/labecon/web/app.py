@@ -9,7 +9,9 @@ evaluated as code.
 from __future__ import annotations
 
 import hmac
+import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
@@ -17,17 +19,20 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from labecon import __version__
+from labecon.cli import annual_table
 from labecon.errors import MISSING, ScenarioError
 from labecon.facts import load_facts, search_facts
-from labecon.scenario.loading import builtin_descriptions, builtin_text
+from labecon.scenario.loading import builtin_descriptions, builtin_text, load_scenario, parse_text
 from labecon.store import (
     ConflictError,
     NotFoundError,
+    RunInfo,
     ScenarioVersion,
     Store,
     StoreError,
     validate_text,
 )
+from labecon.web.runs import RunPool
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,8 @@ class Limits:
     """What one request may ask for; over a limit the request is refused (422) naming it."""
 
     max_request_bytes: int = 1_000_000  # a scenario's text is a few kB
+    max_samples: int = 200_000  # a run's samples
+    max_months: int = 240  # a run's scenario horizon
 
 
 class ScenarioIn(BaseModel):
@@ -55,6 +62,31 @@ class TextIn(BaseModel):
     """A scenario's YAML text."""
 
     text: str
+
+
+class RunIn(BaseModel):
+    """A run of a stored scenario (its latest version, or ``version``)."""
+
+    scenario: str = Field(min_length=1)
+    version: int | None = Field(default=None, ge=1)
+    samples: int = Field(default=2000, ge=1)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+
+
+class RunOut(BaseModel):
+    """A run's record and progress (samples done of total while it runs)."""
+
+    id: str
+    scenario: str
+    version: int | None
+    samples: int
+    seed: int
+    status: str
+    error: str | None
+    done: int
+    labecon_version: str
+    created_at: str
+    finished_at: str | None
 
 
 class ScenarioOut(BaseModel):
@@ -87,9 +119,19 @@ def _problems(exc: ScenarioError) -> list[dict[str, Any]]:
     ]
 
 
-def create_app(store: Store, token: str | None = None, limits: Limits | None = None) -> FastAPI:
-    """The API on ``store``; with ``token``, writes need ``Authorization: Bearer TOKEN``."""
+def _when(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat(timespec="seconds") + "Z"
+
+
+def create_app(
+    store: Store, token: str | None = None, limits: Limits | None = None, workers: int = 2
+) -> FastAPI:
+    """The API on ``store``; with ``token``, writes need ``Authorization: Bearer TOKEN``.
+
+    Runs execute on a pool of ``workers`` threads, not in the request.
+    """
     limits = limits or Limits()
+    pool = RunPool(store, workers)
     app = FastAPI(
         title="labecon",
         version=__version__,
@@ -202,4 +244,84 @@ def create_app(store: Store, token: str | None = None, limits: Limits | None = N
         store.delete_scenario(name)
         return Response(status_code=204)
 
+    def run_out(info: RunInfo) -> RunOut:
+        progress = pool.progress.get(info.id)
+        done = info.samples if info.status == "complete" else progress.done if progress else 0
+        return RunOut(
+            id=info.id,
+            scenario=info.scenario_name,
+            version=info.version,
+            samples=info.samples,
+            seed=info.seed,
+            status=info.status,
+            error=info.error,
+            done=done,
+            labecon_version=info.labecon_version,
+            created_at=_when(info.created_at) or "",
+            finished_at=_when(info.finished_at),
+        )
+
+    def over(field: str, value: int, most: int, limit: str) -> None:
+        if value > most:
+            raise HTTPException(
+                status_code=422,
+                detail=[
+                    {
+                        "loc": ["body", field],
+                        "msg": f"{value:,} is over the limit; accepted: at most {most:,} "
+                        f"(limit {limit})",
+                        "input": value,
+                    }
+                ],
+            )
+
+    @app.post("/api/runs", status_code=202, dependencies=write)
+    def start_run(body: RunIn) -> RunOut:
+        """Start a run; it returns at once with the run's id (poll GET /api/runs/{id})."""
+        over("samples", body.samples, limits.max_samples, "max_samples")
+        text = store.get_scenario(body.scenario, body.version).text
+        data = parse_text(text, toml=False, source=body.scenario)
+        data.setdefault("name", body.scenario)
+        months = load_scenario(data).horizon_months
+        over("horizon_months", months, limits.max_months, "max_months")
+        info = store.create_run(body.scenario, body.samples, body.seed, body.version)
+        pool.submit(info.id)
+        return run_out(info)
+
+    @app.get("/api/runs")
+    def list_runs(scenario: str | None = None) -> list[RunOut]:
+        """Runs, newest first (of one scenario if ``scenario`` is given)."""
+        return [run_out(info) for info in store.list_runs(scenario)]
+
+    @app.get("/api/runs/{run_id}")
+    def get_run(run_id: str) -> RunOut:
+        """A run's status and progress."""
+        return run_out(store.get_run(run_id))
+
+    @app.post("/api/runs/{run_id}/cancel", dependencies=write)
+    def cancel_run(run_id: str) -> RunOut:
+        """Cancel a queued or running run (409 if it already finished)."""
+        pool.cancel(run_id)
+        return run_out(store.get_run(run_id))
+
+    @app.get("/api/runs/{run_id}/result")
+    def run_result(run_id: str) -> Response:
+        """A complete run's result as JSON (the document of ``labecon run --json``)."""
+        document, _table = store.run_result(run_id)
+        return Response(content=document, media_type="application/json")
+
+    @app.get("/api/runs/{run_id}/result.csv")
+    def run_result_csv(run_id: str) -> Response:
+        """The yearly statistics of every view and item, tidy CSV (as ``annual.csv``)."""
+        document, _table = store.run_result(run_id)
+        frame = annual_table(json.loads(document))
+        return Response(content=frame.to_csv(index=False), media_type="text/csv")
+
+    @app.get("/api/runs/{run_id}/result.parquet")
+    def run_result_parquet(run_id: str) -> Response:
+        """Every sample's yearly results (as ``samples.parquet``)."""
+        _document, table = store.run_result(run_id)
+        return Response(content=table or b"", media_type="application/vnd.apache.parquet")
+
+    app.state.pool = pool
     return app
