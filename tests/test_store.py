@@ -1,7 +1,7 @@
 """The run store (issue 8, first part): scenarios with versions, runs, recovery, migrations.
 
-These run against SQLite files; the same tests against PostgreSQL come with the server the
-test scripts will install.
+Each runs against an SQLite file and against a database on a real PostgreSQL server (Debian's
+package, installed by scripts/install-system-deps.sh; tests/postgres.py starts it).
 """
 
 from __future__ import annotations
@@ -12,31 +12,59 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect
 
 from labecon.errors import ScenarioError
 from labecon.store import ConflictError, NotFoundError, Store, StoreError, default_url
+from postgres import postgres_server
 
 AMODEI = "extends: amodei\n"
 PLATEAU = "extends: amodei\ngenerations: {max_training_cost: $1B}\n"
 
 
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty store's URL: an SQLite file, or a fresh database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'runs.db'}"
+        return
+    base: str = request.getfixturevalue("server")
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"t{uuid.uuid4().hex[:12]}"
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    engine.dispose()
+    yield base.replace("/labecon_test?", f"/{name}?")
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'runs.db'}")
+def store(url: str) -> Store:
+    return Store(url)
 
 
-def test_a_new_store_is_migrated_to_the_shipped_schema(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'deep' / 'er' / 'runs.db'}"  # folders are created
+def test_a_new_store_is_migrated_to_the_shipped_schema(url: str) -> None:
     store = Store(url)
     assert store.revision() == "0001"
     tables = set(inspect(store.engine).get_table_names())
     assert {"scenarios", "scenario_versions", "runs", "alembic_version"} <= tables
     again = Store(url)  # opening again migrates nothing and loses nothing
     assert again.revision() == "0001"
+
+
+def test_sqlite_folders_are_created(tmp_path: Path) -> None:
+    Store(f"sqlite:///{tmp_path / 'deep' / 'er' / 'runs.db'}")
+    assert (tmp_path / "deep" / "er" / "runs.db").is_file()
 
 
 def test_the_default_store_lives_in_the_user_data_directory(
@@ -141,10 +169,7 @@ def test_unknown_runs_and_bad_transitions_are_refused(store: Store) -> None:
         store.create_run("missing", samples=5, seed=1)
 
 
-def test_a_run_killed_mid_way_is_marked_failed_when_the_store_opens_again(
-    tmp_path: Path,
-) -> None:
-    url = f"sqlite:///{tmp_path / 'runs.db'}"
+def test_a_run_killed_mid_way_is_marked_failed_when_the_store_opens_again(url: str) -> None:
     store = Store(url)
     store.create_scenario("mine", AMODEI)
     worker = textwrap.dedent(
