@@ -15,14 +15,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from labecon import __version__
 from labecon.cli import annual_table
-from labecon.errors import MISSING, ScenarioError
+from labecon.errors import MISSING, OptionError, ScenarioError
 from labecon.facts import load_facts, search_facts
 from labecon.scenario.loading import builtin_descriptions, builtin_text, load_scenario, parse_text
+from labecon.scenario.schema import Scenario
 from labecon.store import (
     ConflictError,
     NotFoundError,
@@ -32,6 +33,8 @@ from labecon.store import (
     StoreError,
     validate_text,
 )
+from labecon.web.pages import PLOTLY_JS, STATIC, index_page, scenario_page
+from labecon.web.preview import levers, preview
 from labecon.web.runs import RunPool
 
 
@@ -42,6 +45,7 @@ class Limits:
     max_request_bytes: int = 1_000_000  # a scenario's text is a few kB
     max_samples: int = 200_000  # a run's samples
     max_months: int = 240  # a run's scenario horizon
+    max_preview_samples: int = 5_000  # a dashboard preview runs in the request
 
 
 class ScenarioIn(BaseModel):
@@ -70,6 +74,15 @@ class RunIn(BaseModel):
     scenario: str = Field(min_length=1)
     version: int | None = Field(default=None, ge=1)
     samples: int = Field(default=2000, ge=1)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+
+
+class PreviewIn(BaseModel):
+    """A quick run of a scenario's text with some uncertain inputs set (the levers)."""
+
+    text: str
+    inputs: dict[str, float] = Field(default_factory=dict)
+    samples: int = Field(default=1000, ge=1)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
 
 
@@ -322,6 +335,47 @@ def create_app(
         """Every sample's yearly results (as ``samples.parquet``)."""
         _document, table = store.run_result(run_id)
         return Response(content=table or b"", media_type="application/vnd.apache.parquet")
+
+    def scenario_of(text: str) -> Scenario:
+        data = parse_text(text, toml=False, source="scenario")
+        data.setdefault("name", "scenario")
+        return load_scenario(data)
+
+    @app.post("/api/levers")
+    def scenario_levers(body: TextIn) -> list[dict[str, Any]]:
+        """The scenario's levers: its first uncertain inputs, each with a p5..p95 range."""
+        return levers(scenario_of(body.text))
+
+    @app.post("/api/preview")
+    def scenario_preview(body: PreviewIn) -> dict[str, Any]:
+        """A quick run in the request: cash fan by month, yearly revenue and income."""
+        over("samples", body.samples, limits.max_preview_samples, "max_preview_samples")
+        scenario = scenario_of(body.text)
+        over("horizon_months", scenario.horizon_months, limits.max_months, "max_months")
+        try:
+            return preview(scenario, body.inputs, body.samples, body.seed)
+        except OptionError as exc:
+            raise HTTPException(
+                status_code=422, detail=[{"loc": ["body", "inputs"], "msg": str(exc)}]
+            ) from None
+
+    @app.get("/", response_class=HTMLResponse)
+    def index() -> str:
+        """The dashboard's first page: stored scenarios and built-in examples."""
+        return index_page(store.list_scenarios())
+
+    @app.get("/scenarios/{name}", response_class=HTMLResponse)
+    def scenario_page_route(name: str) -> str:
+        """A scenario's page: levers, YAML editor, cash fan."""
+        return scenario_page(store.get_scenario(name))
+
+    @app.get("/static/app.js")
+    def app_js() -> FileResponse:
+        return FileResponse(STATIC / "app.js", media_type="text/javascript")
+
+    @app.get("/static/plotly.min.js")
+    def plotly_js() -> FileResponse:
+        return FileResponse(PLOTLY_JS, media_type="text/javascript")
 
     app.state.pool = pool
     return app

@@ -1,0 +1,61 @@
+"""What the dashboard draws: a scenario's levers and a quick run's fans.
+
+A lever is one of the scenario's uncertain inputs, set to a number for every sample (the
+others keep varying): its slider spans the input's 5th to 95th percentile and starts at its
+median. A preview is a small run (a few thousand samples) with the levers set, reduced to
+what the scenario page draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from labecon.api import simulate
+from labecon.scenario.citations import field_meta
+from labecon.scenario.schema import Scenario
+
+#: Levers a scenario page shows at most: its first uncertain inputs, in declaration order.
+MAX_LEVERS = 8
+
+
+def levers(scenario: Scenario) -> list[dict[str, Any]]:
+    """The scenario's levers: name, kind, slider range (p5..p95) and start (the median)."""
+    out = []
+    for name, dist in list(scenario.uncertain_inputs())[:MAX_LEVERS]:
+        meta = field_meta(name.split("."))
+        low, high = dist.quantile(0.05), dist.quantile(0.95)
+        out.append(
+            {
+                "name": name,
+                "kind": meta.kind.value if meta is not None else "number",
+                "low": low,
+                "high": high,
+                "value": dist.median,
+                "step": (high - low) / 100 if high > low else 1.0,
+            }
+        )
+    return out
+
+
+def preview(
+    scenario: Scenario, inputs: Mapping[str, float], samples: int, seed: int
+) -> dict[str, Any]:
+    """Monthly cash (p5, p50, p95) and yearly revenue and operating income (means) [USD]."""
+    result = simulate(scenario, samples=samples, seed=seed, inputs=dict(inputs), threads=None)
+    cash = result.samples("cash", "cash")
+    fan = {
+        q: np.quantile(cash, level, axis=0).tolist()
+        for q, level in (("p5", 0.05), ("p50", 0.5), ("p95", 0.95))
+    }
+    yearly = result.annual("expensed")
+    return {
+        "months": [str(m) for m in result.months],
+        "cash": fan,
+        "years": [int(y) for y in yearly.index],
+        "revenue": yearly["revenue"].tolist(),
+        "operating_income": yearly["operating_income"].tolist(),
+        "insolvent": float(np.mean(~np.isnan(result.metric_values["insolvency_month"]))),
+    }

@@ -1,0 +1,84 @@
+"""The dashboard in Debian's chromium (Playwright): open, move a lever, see the chart change,
+fix a scenario as the editor flags it, save a new version. Nothing is fetched elsewhere."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+
+from labecon.store import Store
+from labecon.web import create_app
+from test_report import browser, chromium_executable
+
+__all__ = ["browser", "chromium_executable"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store]]:
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}")
+    store.create_scenario("base", "extends: baseline\n")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if running.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", store
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_move_a_lever_see_the_chart_change_fix_and_save(
+    server: tuple[str, Store],
+    browser: Any,
+) -> None:
+    base, store = server
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith(base) else None,
+    )
+    page.goto(base + "/", wait_until="load")
+    assert page.locator("#stored a").first.inner_text() == "base"
+    page.locator("#stored a").first.click()
+    page.wait_for_function("() => Number(document.querySelector('#chart').dataset.draws) >= 1")
+    assert page.locator("#levers input[type=range]").count() == 8
+    first = page.evaluate("() => document.querySelector('#chart').dataset.median")
+    draws = page.evaluate("() => Number(document.querySelector('#chart').dataset.draws)")
+
+    # A lever: the first training run at its 95th percentile costs more, so less cash.
+    slider = page.locator("#levers input[data-name='generations.first_training_cost']")
+    slider.evaluate("(s) => { s.value = s.max; s.dispatchEvent(new Event('input')); }")
+    page.wait_for_function(
+        "n => Number(document.querySelector('#chart').dataset.draws) > n", arg=draws
+    )
+    moved = page.evaluate("() => document.querySelector('#chart').dataset.median")
+    assert float(moved) != float(first)
+    assert page.locator("#chart svg.main-svg .trace").count() >= 2  # the fan and the median
+
+    # The editor flags a bad value with its field path, then takes the fix.
+    editor = page.locator("#editor")
+    editor.fill("extends: baseline\ngenerations:\n  cost_multiplier: -2\n")
+    page.wait_for_selector("#problems li")
+    assert "generations.cost_multiplier" in page.locator("#problems li").first.inner_text()
+    editor.fill("extends: baseline\nhorizon_months: 60\n")
+    page.wait_for_function("() => document.querySelector('#problems').children.length === 0")
+    page.locator("#save").click()
+    page.wait_for_function("() => document.querySelector('#version').textContent === 'version 2'")
+    assert store.get_scenario("base").text == "extends: baseline\nhorizon_months: 60\n"
+    assert errors == [] and outside == []  # no script error, nothing fetched elsewhere
+    page.close()
