@@ -9,7 +9,8 @@ price (consumer) or its contract value (enterprise).
 Exits feed back: a lab whose cash falls below minus its parent's credit leaves the market
 that month; its later generations are cancelled and its customers choose again among the
 others. Shares before an exit do not depend on it, so the chunk runs in passes: each fixes
-the earliest new exit of every sample and runs again (at most one pass per lab, plus one).
+the earliest new exit of every sample and runs again; a pass that finds a lab insolvent (it
+starts no new generation) runs once more with its capability so reduced.
 """
 
 from __future__ import annotations
@@ -117,12 +118,18 @@ def simulate_market_chunk(loaded: LoadedMarket, seed: int, start: int, count: in
         "enterprise": np.zeros((count, n, months.size)),
     }
     gw_joining = np.zeros((count, n, market.horizon_months))
+    stopped = [np.zeros(plan.release.shape, dtype=bool) for plan in plans]
     passes = 0
     while True:
         passes += 1
+        # Generations a lab does not start: after it left the market, or after its own
+        # engine found it insolvent (the previous pass's ledger; no exit needs it).
         cancelled = [
-            plan.training_start
-            >= np.where(np.isnan(exit_month[:, i]), np.inf, exit_month[:, i])[:, None]
+            (
+                plan.training_start
+                >= np.where(np.isnan(exit_month[:, i]), np.inf, exit_month[:, i])[:, None]
+            )
+            | stopped[i]
             for i, plan in enumerate(plans)
         ]
         on_sale = [
@@ -164,8 +171,15 @@ def simulate_market_chunk(loaded: LoadedMarket, seed: int, start: int, count: in
             for i in range(n)
         )
         new_exit = _next_exit(ledgers, credit, exit_month, market.open_weight is not None)
-        if new_exit is None:
+        found = [ledger.cancelled for ledger in ledgers]
+        settled = all(np.array_equal(a, b) for a, b in zip(found, stopped, strict=True))
+        stopped = found
+        if new_exit is None and settled:
             break
+        if new_exit is None:
+            if passes > 4 * (n + 1):  # pragma: no cover - a guard: each exit settles in two
+                break
+            continue  # insolvencies found this pass change capabilities: run once more
         fixed = ~np.isnan(new_exit) & np.isnan(exit_month)
         exit_month = new_exit
         _acquire(loaded, ledgers, fixed, exit_month, heir, credit, months, joining, gw_joining)
