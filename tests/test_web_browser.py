@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from labecon.facts import load_facts
 from labecon.store import Store
 from labecon.web import create_app
 from test_report import browser, chromium_executable
@@ -81,4 +82,35 @@ def test_move_a_lever_see_the_chart_change_fix_and_save(
     page.wait_for_function("() => document.querySelector('#version').textContent === 'version 2'")
     assert store.get_scenario("base").text == "extends: baseline\nhorizon_months: 60\n"
     assert errors == [] and outside == []  # no script error, nothing fetched elsewhere
+    page.close()
+
+
+def test_the_data_page_and_a_run_page_draw_their_charts(
+    server: tuple[str, Store], browser: Any
+) -> None:
+    base, store = server
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(base + "/data", wait_until="load")
+    page.wait_for_function("() => Number(document.querySelector('#prices').dataset.draws) >= 1")
+    points = int(page.evaluate("() => document.querySelector('#prices').dataset.points"))
+    assert points > 50  # first-party text models with a launch date (genai-prices)
+    assert page.locator("#facts tr").count() == 1 + len(load_facts())  # a header, every fact
+    assert "alphabet.revenue" in page.locator("#facts").inner_text()
+
+    store.create_scenario("small", "extends: nwc\n")
+    run = store.create_run("small", samples=50, seed=2)
+    page.goto(base + "/", wait_until="load")
+    assert page.locator("#runs a").count() == 1  # the queued run is listed...
+    # ...and runs once a worker takes it: here, through the API.
+    started = page.request.post(base + "/api/runs", data={"scenario": "small", "samples": 50})
+    new_id = started.json()["id"]
+    page.goto(base + f"/runs/{new_id}", wait_until="load")
+    page.wait_for_function("() => document.querySelector('#run').dataset.status === 'complete'")
+    page.wait_for_function("() => Number(document.querySelector('#run-chart').dataset.draws) >= 1")
+    assert page.locator("#metrics tr").count() > 3
+    assert "complete (50 of 50 samples)" in page.locator("#run-status").inner_text()
+    assert store.get_run(run.id).status == "queued"  # stored only: no worker took it
+    assert errors == []
     page.close()

@@ -22,6 +22,7 @@ from labecon import __version__
 from labecon.cli import annual_table
 from labecon.errors import MISSING, OptionError, ScenarioError
 from labecon.facts import load_facts, search_facts
+from labecon.facts.prices import price_table
 from labecon.scenario.loading import builtin_descriptions, builtin_text, load_scenario, parse_text
 from labecon.scenario.schema import Scenario
 from labecon.store import (
@@ -33,7 +34,14 @@ from labecon.store import (
     StoreError,
     validate_text,
 )
-from labecon.web.pages import PLOTLY_JS, STATIC, index_page, scenario_page
+from labecon.web.pages import (
+    PLOTLY_JS,
+    STATIC,
+    data_page,
+    index_page,
+    run_page,
+    scenario_page,
+)
 from labecon.web.preview import levers, preview
 from labecon.web.runs import RunPool
 
@@ -359,10 +367,40 @@ def create_app(
                 status_code=422, detail=[{"loc": ["body", "inputs"], "msg": str(exc)}]
             ) from None
 
+    @app.get("/api/prices")
+    def prices() -> list[dict[str, Any]]:
+        """Launch list prices of first-party text models (genai-prices), with dates."""
+        table = price_table()
+        rows = table[table["first_party"] & table["text"] & (table["period"] == 0)].dropna(
+            subset=["launch_date", "blended_usd_per_mtok"]
+        )
+        records = rows.to_dict("records")
+        return [
+            {
+                "provider": str(r["provider"]),
+                "model": str(r["model"]),
+                "name": str(r["name"]),
+                "tier": str(r["tier"]),
+                "launch_date": str(r["launch_date"])[:10],  # YYYY-MM-DD
+                "blended_usd_per_mtok": float(r["blended_usd_per_mtok"]),
+            }
+            for r in records
+        ]
+
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
-        """The dashboard's first page: stored scenarios and built-in examples."""
-        return index_page(store.list_scenarios())
+        """The dashboard's first page: stored scenarios, runs and built-in examples."""
+        return index_page(store.list_scenarios(), store.list_runs())
+
+    @app.get("/runs/{run_id}", response_class=HTMLResponse)
+    def run_page_route(run_id: str) -> str:
+        """A run's page: its status, then its yearly cash fan and metrics."""
+        return run_page(store.get_run(run_id))
+
+    @app.get("/data", response_class=HTMLResponse)
+    def data_page_route() -> str:
+        """Explore the data: the fact base and API launch prices."""
+        return data_page(list(load_facts().values()))
 
     @app.get("/scenarios/{name}", response_class=HTMLResponse)
     def scenario_page_route(name: str) -> str:

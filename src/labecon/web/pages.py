@@ -11,8 +11,9 @@ from pathlib import Path
 
 import plotly
 
+from labecon.facts import Fact
 from labecon.scenario.loading import builtin_descriptions
-from labecon.store import ScenarioVersion
+from labecon.store import RunInfo, ScenarioVersion
 
 STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -38,8 +39,8 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def index_page(stored: list[ScenarioVersion]) -> str:
-    """The stored scenarios (links to their pages) and the built-in examples."""
+def index_page(stored: list[ScenarioVersion], runs: list[RunInfo] | None = None) -> str:
+    """The stored scenarios (links to their pages), recent runs and the built-in examples."""
     rows = "".join(
         f"<li><a href='/scenarios/{html.escape(s.name)}'>{html.escape(s.name)}</a> "
         f"(version {s.version})</li>"
@@ -58,7 +59,48 @@ def index_page(stored: list[ScenarioVersion]) -> str:
             else "<p id='stored'>None yet: store one "
             "with POST /api/scenarios (see <a href='/docs'>/docs</a>).</p>"
         )
+        + "<h2>Runs</h2><ul id='runs'>"
+        + "".join(
+            f"<li><a href='/runs/{r.id}'>{html.escape(r.scenario_name)}, {r.samples:,} "
+            f"samples</a> ({r.status})</li>"
+            for r in (runs or [])[:20]
+        )
+        + "</ul><p><a href='/data'>Explore the data</a>: the fact base and API prices.</p>"
         + f"<h2>Built-in examples</h2><ul>{examples}</ul>",
+    )
+
+
+def run_page(run: RunInfo) -> str:
+    """A stored run: its status while it runs, then its yearly cash fan and metrics."""
+    return _page(
+        f"Run of {run.scenario_name}",
+        f"<h1><a href='/'>labecon</a> · run of {html.escape(run.scenario_name)}</h1>"
+        f"<div id='run' data-id='{run.id}'><p>{run.samples:,} samples, seed {run.seed}, "
+        f"labecon {html.escape(run.labecon_version)}: <span id='run-status'></span></p>"
+        "<div id='run-chart' data-draws='0' style='height:24rem'></div>"
+        "<h2>Metrics (median)</h2><table id='metrics'></table></div>",
+    )
+
+
+def _figure(fact: Fact) -> str:
+    if fact.low is not None and fact.high is not None:
+        return f"{fact.low:,.4g} to {fact.high:,.4g}"
+    return "—" if fact.value is None else f"{fact.value:,.4g}"
+
+
+def data_page(facts: list[Fact]) -> str:
+    """The fact base as a table, and a chart of API launch prices by tier."""
+    rows = "".join(
+        f"<tr><td>{html.escape(f.id)}</td><td>{_figure(f)}</td><td>{html.escape(f.unit)}</td>"
+        f"<td>{html.escape(f.as_of)}</td><td>{html.escape(f.source.title)}</td></tr>"
+        for f in facts
+    )
+    return _page(
+        "Data",
+        "<h1><a href='/'>labecon</a> · data</h1>"
+        "<div id='prices' data-draws='0' style='height:26rem'></div>"
+        f"<h2>Fact base ({len(facts)} facts)</h2><table id='facts'><tr><th>id</th><th>figure"
+        f"</th><th>unit</th><th>as of</th><th>source</th></tr>{rows}</table>",
     )
 
 

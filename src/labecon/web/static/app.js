@@ -126,3 +126,75 @@
 
   loadLevers().then(rerun);
 })();
+
+// The data page: launch list prices of first-party text models (genai-prices), by tier.
+(function () {
+  "use strict";
+  const chart = document.getElementById("prices");
+  if (!chart) return;
+  fetch("/api/prices").then((r) => r.json()).then((rows) => {
+    const tiers = {};
+    for (const row of rows) {
+      (tiers[row.tier] = tiers[row.tier] || []).push(row);
+    }
+    const traces = Object.keys(tiers).sort().map((tier) => ({
+      x: tiers[tier].map((r) => r.launch_date),
+      y: tiers[tier].map((r) => r.blended_usd_per_mtok),
+      text: tiers[tier].map((r) => r.provider + " " + r.name),
+      mode: "markers",
+      type: "scatter",
+      name: tier,
+    }));
+    Plotly.react(chart, traces, {
+      title: { text: "Launch list price, blended (USD per million tokens)" },
+      yaxis: { type: "log", title: { text: "USD/Mtok" } },
+      margin: { t: 40, r: 10, b: 40, l: 60 },
+    }, { displayModeBar: false, responsive: true });
+    chart.dataset.draws = String(Number(chart.dataset.draws || "0") + 1);
+    chart.dataset.points = String(rows.length);
+  });
+})();
+
+// The run page: a stored run's status, then its yearly cash fan and metrics once complete.
+(function () {
+  "use strict";
+  const page = document.getElementById("run");
+  if (!page) return;
+  const id = page.dataset.id;
+  const chart = document.getElementById("run-chart");
+  const status = document.getElementById("run-status");
+
+  function draw(document_) {
+    const cash = document_.views.cash.cash;
+    const x = document_.years;
+    Plotly.react(chart, [
+      { x: x, y: cash.p95, mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
+      { x: x, y: cash.p5, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(31,119,180,0.2)", name: "p5–p95" },
+      { x: x, y: cash.p50, mode: "lines+markers", line: { color: "#1f77b4" }, name: "median" },
+    ], {
+      title: { text: "Cash at the end of each year" },
+      yaxis: { tickformat: "$.3s" },
+      margin: { t: 40, r: 10, b: 40, l: 70 },
+    }, { displayModeBar: false, responsive: true });
+    chart.dataset.draws = String(Number(chart.dataset.draws || "0") + 1);
+    const table = document.getElementById("metrics");
+    for (const [name, value] of Object.entries(document_.metrics)) {
+      if (typeof value !== "object" || value === null || !("p50" in value)) continue;
+      const row = table.insertRow();
+      row.insertCell().textContent = name;
+      row.insertCell().textContent = value.p50 === null ? "—" : Number(value.p50).toPrecision(4);
+    }
+  }
+
+  async function poll() {
+    const run = await (await fetch("/api/runs/" + id)).json();
+    status.textContent = run.status + " (" + run.done + " of " + run.samples + " samples)";
+    page.dataset.status = run.status;
+    if (run.status === "complete") {
+      draw(await (await fetch("/api/runs/" + id + "/result")).json());
+    } else if (run.status === "queued" || run.status === "running") {
+      setTimeout(poll, 300);
+    }
+  }
+  poll();
+})();
