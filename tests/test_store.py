@@ -12,40 +12,16 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 
 from labecon.errors import ScenarioError
 from labecon.store import ConflictError, NotFoundError, Store, StoreError, default_url
-from postgres import postgres_server
 
 AMODEI = "extends: amodei\n"
 PLATEAU = "extends: amodei\ngenerations: {max_training_cost: $1B}\n"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty store's URL: an SQLite file, or a fresh database on the PostgreSQL server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'runs.db'}"
-        return
-    base: str = request.getfixturevalue("server")
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    name = f"t{uuid.uuid4().hex[:12]}"
-    with engine.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {name}")
-    engine.dispose()
-    yield base.replace("/labecon_test?", f"/{name}?")
 
 
 @pytest.fixture

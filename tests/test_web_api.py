@@ -10,7 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+import labecon
 from labecon.cli import app as cli_app
+from labecon.cli import json_text
 from labecon.scenario.loading import builtin_names, builtin_text
 from labecon.store import Store
 from labecon.web import Limits, create_app
@@ -19,8 +21,9 @@ AMODEI = "extends: amodei\n"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'api.db'}")
+def store(url: str) -> Store:
+    """An empty store on SQLite, then on PostgreSQL (tests/conftest.py): every test runs on both."""
+    return Store(url)
 
 
 @pytest.fixture
@@ -185,3 +188,28 @@ def test_a_cancelled_run_stays_cancelled_and_has_no_result(client: TestClient) -
     assert result.status_code == 409 and "is cancelled, it has no result" in result.json()["detail"]
     again = client.post(f"/api/runs/{run['id']}/cancel")
     assert again.status_code == 409
+
+
+def test_compare_is_labecon_compare_on_the_stored_scenarios(store: Store) -> None:
+    client = TestClient(create_app(store, limits=Limits(max_compare_samples=500)))
+    client.post("/api/scenarios", json={"name": "a", "text": "extends: baseline\n"})
+    client.post("/api/scenarios", json={"name": "b", "text": "extends: baseline-reuse\n"})
+    answer = client.post("/api/compare", json={"scenarios": ["a", "b"], "samples": 200, "seed": 3})
+    assert answer.status_code == 200
+    direct = labecon.compare(
+        [{"extends": "baseline"}, {"extends": "baseline-reuse"}],
+        samples=200,
+        seed=3,
+        labels=["a", "b"],
+    )
+    assert answer.json() == json.loads(json_text(direct.to_dict()))
+    over = client.post("/api/compare", json={"scenarios": ["a", "b"], "samples": 501})
+    assert over.status_code == 422 and "(limit max_compare_samples)" in over.text
+    missing = client.post("/api/compare", json={"scenarios": ["a", "zzz"], "samples": 100})
+    assert missing.status_code == 404
+    one = client.post("/api/compare", json={"scenarios": ["a"]})
+    assert one.status_code == 422 and one.json()["detail"][0]["loc"] == ["body", "scenarios"]
+    bad = client.post(
+        "/api/compare", json={"scenarios": ["a", "b"], "samples": 20, "metrics": ["x"]}
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "metrics"]

@@ -19,7 +19,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from labecon import __version__
-from labecon.cli import annual_table
+from labecon.cli import annual_table, json_text
+from labecon.compare import compare
 from labecon.errors import MISSING, OptionError, ScenarioError
 from labecon.facts import load_facts, search_facts
 from labecon.facts.prices import price_table
@@ -54,6 +55,7 @@ class Limits:
     max_samples: int = 200_000  # a run's samples
     max_months: int = 240  # a run's scenario horizon
     max_preview_samples: int = 5_000  # a dashboard preview runs in the request
+    max_compare_samples: int = 5_000  # per scenario of a comparison, run in the request
 
 
 class ScenarioIn(BaseModel):
@@ -92,6 +94,15 @@ class PreviewIn(BaseModel):
     inputs: dict[str, float] = Field(default_factory=dict)
     samples: int = Field(default=1000, ge=1)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
+
+
+class CompareIn(BaseModel):
+    """Stored scenarios compared on common random numbers (the first is the reference)."""
+
+    scenarios: list[str] = Field(min_length=2, max_length=6)
+    samples: int = Field(default=2000, ge=1)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    metrics: list[str] | None = None
 
 
 class RunOut(BaseModel):
@@ -366,6 +377,33 @@ def create_app(
             raise HTTPException(
                 status_code=422, detail=[{"loc": ["body", "inputs"], "msg": str(exc)}]
             ) from None
+
+    @app.post("/api/compare")
+    def compare_scenarios(body: CompareIn) -> dict[str, Any]:
+        """Stored scenarios' metrics, each paired with the first's (``labecon compare``).
+
+        Runs in the request, so its samples are limited (``max_compare_samples``).
+        """
+        over("samples", body.samples, limits.max_compare_samples, "max_compare_samples")
+        texts = [store.get_scenario(name).text for name in body.scenarios]
+        scenarios = [scenario_of(text) for text in texts]
+        for scenario in scenarios:
+            over("horizon_months", scenario.horizon_months, limits.max_months, "max_months")
+        try:
+            comparison = compare(
+                scenarios,
+                samples=body.samples,
+                seed=body.seed,
+                metrics=body.metrics,
+                labels=body.scenarios,
+            )
+        except OptionError as exc:
+            field = "metrics" if str(exc).startswith("metric") else "scenarios"
+            raise HTTPException(
+                status_code=422, detail=[{"loc": ["body", field], "msg": str(exc)}]
+            ) from None
+        document: dict[str, Any] = json.loads(json_text(comparison.to_dict()))
+        return document
 
     @app.get("/api/prices")
     def prices() -> list[dict[str, Any]]:
