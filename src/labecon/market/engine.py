@@ -119,6 +119,9 @@ def simulate_market_chunk(loaded: LoadedMarket, seed: int, start: int, count: in
     }
     gw_joining = np.zeros((count, n, market.horizon_months))
     stopped = [np.zeros(plan.release.shape, dtype=bool) for plan in plans]
+    compute_share = market_value(
+        market.consolidation.compute_share, "consolidation.compute_share", seed, start, count
+    )
     passes = 0
     while True:
         passes += 1
@@ -182,7 +185,15 @@ def simulate_market_chunk(loaded: LoadedMarket, seed: int, start: int, count: in
             continue  # insolvencies found this pass change capabilities: run once more
         fixed = ~np.isnan(new_exit) & np.isnan(exit_month)
         exit_month = new_exit
-        _acquire(loaded, ledgers, fixed, exit_month, heir, credit, months, joining, gw_joining)
+        _acquire(
+            loaded,
+            ledgers,
+            fixed,
+            (exit_month, heir, credit, compute_share),
+            months,
+            joining,
+            gw_joining,
+        )
     return MarketChunk(months, ledgers, tuple(draws), shares, exit_month, heir, passes)
 
 
@@ -216,9 +227,7 @@ def _acquire(
     loaded: LoadedMarket,
     ledgers: tuple[Ledger, ...],
     fixed: NDArray[np.bool_],
-    exit_month: Array,
-    heir: NDArray[np.intp],
-    credit: Array,
+    state: tuple[Array, NDArray[np.intp], Array, Array],
     months: NDArray[np.int64],
     joining: dict[str, Array],
     gw_joining: Array,
@@ -230,15 +239,16 @@ def _acquire(
     above 0) with the most revenue, ``highest-bidder`` the lab with the most cash (above 0),
     a lab's name that lab; none left, or ``none``: the lab winds down. The acquirer gets the
     target's subscribers and contracts of that month (they join before its churn) and
-    ``compute_share`` of its owned compute from then on.
+    ``compute_share`` of its owned compute from then on. ``state`` is (exit month, heir,
+    parent credit, compute share) by sample and lab (the share by sample); ``heir`` and the
+    joining arrays are filled in place.
     """
+    exit_month, heir, credit, compute_share = state
     market = loaded.market
     rule = market.consolidation.acquirer
     names = loaded.names
     n = exit_month.shape[1]
     first = int(months[0])
-    value = market.consolidation.compute_share
-    share = value.median if isinstance(value, Distribution) else float(value)
     for row, target in zip(*np.nonzero(fixed), strict=True):
         month = int(exit_month[row, target])
         alive = [
@@ -268,7 +278,7 @@ def _acquire(
                 ("enterprise", "enterprise_contracts"),
             ):
                 joining[segment][row, choice, month - first] += company[item][row, month - 1]
-        gw_joining[row, choice, month:] += share * company["gw_owned"][row, month:]
+        gw_joining[row, choice, month:] += compute_share[row] * company["gw_owned"][row, month:]
 
 
 def _newest_price(inputs: Inputs, plan: Schedule, on_sale: NDArray[np.bool_]) -> Array:

@@ -186,27 +186,20 @@ def _lab_scenario(
     revenue = data.setdefault("revenue", {})
     lab_shared: dict[str, Shared] = {}
 
-    def share_input(lab_name: str, value: Param | None) -> Any:
-        """The lab's raw value for an input the market sets; registers an uncertain one."""
-        if isinstance(value, Distribution):
-            uncertain.setdefault(lab_name, value)
-            lab_shared[lab_name] = Shared(lab_name)
-            return value.to_dict()
-        return value
-
     if segments.api is not None:
         api = revenue.setdefault("api", {})
         for market_name, lab_name in API_FIELDS.items():
-            api[market_name] = share_input(lab_name, getattr(segments.api, market_name))
+            api[market_name] = _shared(
+                getattr(segments.api, market_name), 1.0, lab_name, lab_name, uncertain, lab_shared
+            )
         api["lab_share"] = 1.0
         api["demand_capability_exponent"] = 0.0
     if segments.enterprise is not None:
         _require(base.revenue.enterprise, "enterprise", lab.name, "an enterprise section")
         enterprise = revenue.setdefault("enterprise", {})
         for market_name, lab_name in ENTERPRISE_FIELDS.items():
-            enterprise[market_name] = share_input(
-                lab_name, getattr(segments.enterprise, market_name)
-            )
+            value = getattr(segments.enterprise, market_name)
+            enterprise[market_name] = _shared(value, 1.0, lab_name, lab_name, uncertain, lab_shared)
     if segments.consumer is not None:
         _require(base.revenue.consumer, "consumer", lab.name, "a consumer section with tiers")
         assert base.revenue.consumer is not None
@@ -223,10 +216,10 @@ def _lab_scenario(
             name = f"revenue.consumer.tiers.{i}."
             new = segments.consumer.new_subscribers_per_month
             growth = segments.consumer.new_subscriber_growth_per_year
-            raw_tiers[i]["new_subscribers_per_month"] = _shared_tier(
+            raw_tiers[i]["new_subscribers_per_month"] = _shared(
                 new, weight, name + "new_subscribers_per_month", CONSUMER_NEW, uncertain, lab_shared
             )
-            raw_tiers[i]["new_subscriber_growth_per_year"] = _shared_tier(
+            raw_tiers[i]["new_subscriber_growth_per_year"] = _shared(
                 growth,
                 1.0,
                 name + "new_subscriber_growth_per_year",
@@ -252,19 +245,23 @@ def _require(section: object, segment: str, lab: str, accepted: str) -> None:
         )
 
 
-def _shared_tier(
-    value: Param,
+def _shared(
+    value: Param | None,
     weight: float,
     lab_name: str,
     stream: str,
     uncertain: dict[str, Distribution],
     lab_shared: dict[str, Shared],
 ) -> Any:
+    """The raw value of lab input ``lab_name``, set to the market's ``value`` x ``weight``.
+
+    An uncertain value is registered under ``stream``: drawn once per sample for every lab.
+    """
     if isinstance(value, Distribution):
         uncertain.setdefault(stream, value)
         lab_shared[lab_name] = Shared(stream, weight)
         return value.to_dict()
-    return value * weight
+    return None if value is None else value * weight
 
 
 def _middle(value: Param) -> float:

@@ -22,14 +22,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from labecon.errors import MISSING, LabeconError, Problem, ScenarioError
+from labecon.errors import LabeconError, ScenarioError
 from labecon.scenario.loading import load_scenario, parse_text
+from labecon.scenario.schema import Scenario
 from labecon.store.models import RUN_STATUSES, RunRecord, ScenarioRecord, VersionRecord, utc_now
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "Store",
     "StoreError",
     "default_url",
+    "scenario_from_text",
     "validate_text",
 ]
 
@@ -407,13 +408,19 @@ def _check_name(name: str) -> None:
         )
 
 
-def validate_text(text: str, name: str) -> None:
-    """Refuse text that is not a valid scenario, with every problem and its field path."""
+def scenario_from_text(text: str, name: str) -> Scenario:
+    """The scenario a stored YAML text holds (named ``name`` unless it names itself).
+
+    Text that is not a valid scenario raises ScenarioError with every problem and its path.
+    """
     data = parse_text(text, toml=False, source=name)
     data.setdefault("name", name)
     try:
-        load_scenario(data)
+        return load_scenario(data)
     except ScenarioError as exc:
         raise ScenarioError(exc.problems, source=name) from None
-    if not isinstance(yaml.safe_load(text), dict):  # pragma: no cover - parse_text refuses it
-        raise ScenarioError([Problem("file", MISSING, "must hold a mapping")], source=name)
+
+
+def validate_text(text: str, name: str) -> None:
+    """Refuse text that is not a valid scenario, with every problem and its field path."""
+    scenario_from_text(text, name)

@@ -24,7 +24,7 @@ from labecon.compare import compare
 from labecon.errors import MISSING, OptionError, ScenarioError
 from labecon.facts import load_facts, search_facts
 from labecon.facts.prices import price_table
-from labecon.scenario.loading import builtin_descriptions, builtin_text, load_scenario, parse_text
+from labecon.scenario.loading import builtin_descriptions, builtin_text
 from labecon.scenario.schema import Scenario
 from labecon.store import (
     ConflictError,
@@ -33,6 +33,7 @@ from labecon.store import (
     ScenarioVersion,
     Store,
     StoreError,
+    scenario_from_text,
     validate_text,
 )
 from labecon.web.pages import (
@@ -312,9 +313,7 @@ def create_app(
         """Start a run; it returns at once with the run's id (poll GET /api/runs/{id})."""
         over("samples", body.samples, limits.max_samples, "max_samples")
         text = store.get_scenario(body.scenario, body.version).text
-        data = parse_text(text, toml=False, source=body.scenario)
-        data.setdefault("name", body.scenario)
-        months = load_scenario(data).horizon_months
+        months = scenario_from_text(text, body.scenario).horizon_months
         over("horizon_months", months, limits.max_months, "max_months")
         info = store.create_run(body.scenario, body.samples, body.seed, body.version)
         pool.submit(info.id)
@@ -356,9 +355,7 @@ def create_app(
         return Response(content=table or b"", media_type="application/vnd.apache.parquet")
 
     def scenario_of(text: str) -> Scenario:
-        data = parse_text(text, toml=False, source="scenario")
-        data.setdefault("name", "scenario")
-        return load_scenario(data)
+        return scenario_from_text(text, "scenario")
 
     @app.post("/api/levers")
     def scenario_levers(body: TextIn) -> list[dict[str, Any]]:

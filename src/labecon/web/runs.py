@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from labecon.api import simulate
 from labecon.cli import json_text
 from labecon.report.parquet import parquet_bytes
-from labecon.scenario.loading import load_scenario, parse_text
-from labecon.store import ConflictError, Store
+from labecon.store import ConflictError, Store, scenario_from_text
 
 
 class _CancelledError(Exception):
@@ -76,10 +75,9 @@ class RunPool:
                     raise _CancelledError
 
         try:
-            data = parse_text(self.store.run_scenario_text(run_id), toml=False, source=run_id)
-            data.setdefault("name", info.scenario_name)
+            scenario = scenario_from_text(self.store.run_scenario_text(run_id), info.scenario_name)
             result = simulate(
-                load_scenario(data),
+                scenario,
                 samples=info.samples,
                 seed=info.seed,
                 progress=tick,
