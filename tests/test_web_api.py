@@ -213,3 +213,46 @@ def test_compare_is_labecon_compare_on_the_stored_scenarios(store: Store) -> Non
         "/api/compare", json={"scenarios": ["a", "b"], "samples": 20, "metrics": ["x"]}
     )
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "metrics"]
+
+
+def test_sensitivity_is_labecon_sensitivity_on_the_stored_scenario(store: Store) -> None:
+    client = TestClient(create_app(store, limits=Limits(max_sensitivity_runs=200)))
+    client.post("/api/scenarios", json={"name": "base", "text": "extends: baseline\n"})
+    body = {"scenario": "base", "metric": "capital_need_usd", "method": "morris"}
+    answer = client.post("/api/sensitivity", json=body | {"trajectories": 4, "seed": 2})
+    assert answer.status_code == 200
+    direct = labecon.sensitivity("baseline", "capital_need_usd", "morris", trajectories=4, seed=2)
+    got = answer.json()
+    assert got["rows"] == json.loads(json_text(direct.to_dict("records")))
+    # baseline has 30 uncertain inputs: a Morris design runs r (k + 1) = 4 x 31 = 124 times
+    assert got["runs"] == got["attrs"]["evaluations"] == 4 * 31
+    assert got["rows"][0]["input"] == direct["input"].iloc[0]
+    tornado = client.post("/api/sensitivity", json=body | {"method": "tornado"}).json()
+    assert tornado["runs"] == tornado["attrs"]["evaluations"] == 2 * 30 + 1
+    assert {r["input"] for r in tornado["rows"]} == set(direct["input"])
+
+
+def test_sensitivity_refuses_bad_requests_with_the_field(store: Store) -> None:
+    client = TestClient(create_app(store, limits=Limits(max_sensitivity_runs=200)))
+    client.post("/api/scenarios", json={"name": "base", "text": "extends: baseline\n"})
+    body = {"scenario": "base", "metric": "capital_need_usd"}
+
+    def problem(extra: dict[str, object]) -> tuple[int, list[str], str]:
+        answer = client.post("/api/sensitivity", json=body | extra)
+        detail = answer.json()["detail"]
+        return answer.status_code, detail[0]["loc"], detail[0]["msg"]
+
+    # sobol n (k + 2) = 8 x 32 = 256 runs: over the limit of 200, named
+    status, loc, msg = problem({"method": "sobol", "n": 8})
+    assert (status, loc) == (422, ["body", "n"]) and "(limit max_sensitivity_runs" in msg
+    assert "256 is over the limit; accepted: at most 200" in msg
+    status, loc, msg = problem({"method": "tornado", "trajectories": 4})
+    assert (status, loc) == (422, ["body", "trajectories"]) and "method morris only" in msg
+    status, loc, msg = problem({"metric": "no_such_metric"})
+    assert (status, loc) == (422, ["body", "metric"]) and "no_such_metric" in msg
+    status, loc, msg = problem({"inputs": ["generations.no_such_input"]})
+    assert (status, loc) == (422, ["body", "inputs"]) and "no_such_input" in msg
+    status, loc, _msg = problem({"method": "shapley"})
+    assert (status, loc) == (422, ["body", "method"])
+    missing = client.post("/api/sensitivity", json=body | {"scenario": "zzz"})
+    assert missing.status_code == 404 and "zzz" in missing.json()["detail"]

@@ -12,7 +12,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
@@ -24,8 +24,10 @@ from labecon.compare import compare
 from labecon.errors import MISSING, OptionError, ScenarioError
 from labecon.facts import load_facts, search_facts
 from labecon.facts.prices import price_table
+from labecon.sampler import monthly_streams
 from labecon.scenario.loading import builtin_descriptions, builtin_text
 from labecon.scenario.schema import Scenario
+from labecon.sensitivity import EVENT_SAMPLES, sensitivity
 from labecon.store import (
     ConflictError,
     NotFoundError,
@@ -57,6 +59,7 @@ class Limits:
     max_months: int = 240  # a run's scenario horizon
     max_preview_samples: int = 5_000  # a dashboard preview runs in the request
     max_compare_samples: int = 5_000  # per scenario of a comparison, run in the request
+    max_sensitivity_runs: int = 20_000  # model runs of a sensitivity analysis, in the request
 
 
 class ScenarioIn(BaseModel):
@@ -106,6 +109,44 @@ class CompareIn(BaseModel):
     metrics: list[str] | None = None
 
 
+class SensitivityIn(BaseModel):
+    """Which uncertain inputs of a stored scenario drive a metric (``labecon sensitivity``)."""
+
+    scenario: str = Field(min_length=1)
+    version: int | None = Field(default=None, ge=1)
+    metric: str = Field(min_length=1, description="e.g. capital_need_usd, insolvent.")
+    method: Literal["tornado", "morris", "sobol"] = "tornado"
+    inputs: list[str] | None = Field(
+        default=None, description="Vary only these uncertain inputs (the rest at medians)."
+    )
+    samples: int | None = Field(default=None, ge=1, description="tornado: samples per point.")
+    n: int | None = Field(default=None, ge=2, description="sobol: base size, a power of 2.")
+    trajectories: int | None = Field(default=None, ge=2, description="morris: trajectories.")
+    levels: int | None = Field(default=None, ge=2, description="morris: grid levels, even.")
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+
+
+#: The options of each sensitivity method (the rest are refused with the method named).
+SENSITIVITY_OPTIONS = {
+    "tornado": ("samples",),
+    "morris": ("trajectories", "levels"),
+    "sobol": ("n",),
+}
+
+
+def sensitivity_runs(body: SensitivityIn, inputs: int, event_samples: int) -> int:
+    """How many times an analysis runs the model: the figure its limit applies to.
+
+    tornado 2 k s + s (each input at p5 and p95, and the base), morris r (k + 1), sobol
+    n (k + 2), for k inputs (labecon.sensitivity's designs).
+    """
+    if body.method == "tornado":
+        return (2 * inputs + 1) * (body.samples or event_samples)
+    if body.method == "morris":
+        return (body.trajectories or 50) * (inputs + 1)
+    return (body.n or 512) * (inputs + 2)
+
+
 class RunOut(BaseModel):
     """A run's record and progress (samples done of total while it runs)."""
 
@@ -150,6 +191,10 @@ def _problems(exc: ScenarioError) -> list[dict[str, Any]]:
         }
         for problem in exc.problems
     ]
+
+
+def _owner(option: str) -> str:
+    return next(m for m, names in SENSITIVITY_OPTIONS.items() if option in names)
 
 
 def _when(value: datetime | None) -> str | None:
@@ -401,6 +446,59 @@ def create_app(
             ) from None
         document: dict[str, Any] = json.loads(json_text(comparison.to_dict()))
         return document
+
+    @app.post("/api/sensitivity")
+    def sensitivity_analysis(body: SensitivityIn) -> dict[str, Any]:
+        """Which uncertain inputs drive a metric (``labecon sensitivity``): tornado, Morris, Sobol.
+
+        Runs in the request, so its model runs are limited (``max_sensitivity_runs``). The
+        rows are the method's table, most important input first.
+        """
+        for option in ("samples", "n", "trajectories", "levels"):
+            if getattr(body, option) is not None and option not in SENSITIVITY_OPTIONS[body.method]:
+                raise HTTPException(
+                    status_code=422,
+                    detail=[
+                        {
+                            "loc": ["body", option],
+                            "msg": f"applies to method {_owner(option)} only, not "
+                            f"{body.method}; accepted with {body.method}: "
+                            + ", ".join(SENSITIVITY_OPTIONS[body.method]),
+                        }
+                    ],
+                )
+        scenario = scenario_of(store.get_scenario(body.scenario, body.version).text)
+        over("horizon_months", scenario.horizon_months, limits.max_months, "max_months")
+        count = len(body.inputs) if body.inputs else len(list(scenario.uncertain_inputs()))
+        events = EVENT_SAMPLES if monthly_streams(scenario) else 1
+        runs = sensitivity_runs(body, count, events)
+        option = {"tornado": "samples", "morris": "trajectories", "sobol": "n"}[body.method]
+        over(option, runs, limits.max_sensitivity_runs, "max_sensitivity_runs (model runs)")
+        options = {
+            name: getattr(body, name)
+            for name in SENSITIVITY_OPTIONS[body.method]
+            if getattr(body, name) is not None
+        }
+        try:
+            frame = sensitivity(
+                scenario, body.metric, body.method, seed=body.seed, inputs=body.inputs, **options
+            )
+        except OptionError as exc:
+            field, _sep, _rest = str(exc).partition(":")
+            field = field if field in SensitivityIn.model_fields else "scenario"
+            raise HTTPException(
+                status_code=422, detail=[{"loc": ["body", field], "msg": str(exc)}]
+            ) from None
+        rows: list[dict[str, Any]] = json.loads(json_text(frame.to_dict("records")))
+        attrs: dict[str, Any] = json.loads(json_text(dict(frame.attrs)))
+        return {
+            "scenario": body.scenario,
+            "metric": body.metric,
+            "method": body.method,
+            "runs": runs,
+            "rows": rows,
+            "attrs": attrs,
+        }
 
     @app.get("/api/prices")
     def prices() -> list[dict[str, Any]]:
