@@ -31,11 +31,48 @@ def store(url: str) -> Store:
 
 def test_a_new_store_is_migrated_to_the_shipped_schema(url: str) -> None:
     store = Store(url)
-    assert store.revision() == "0001"
+    assert store.revision() == "0002"
     tables = set(inspect(store.engine).get_table_names())
     assert {"scenarios", "scenario_versions", "runs", "alembic_version"} <= tables
     again = Store(url)  # opening again migrates nothing and loses nothing
-    assert again.revision() == "0001"
+    assert again.revision() == "0002"
+
+
+def test_a_store_at_the_first_schema_is_upgraded_keeping_its_runs(url: str) -> None:
+    """Alembic brings a 0001 store (no monthly fans) to 0002; its scenarios and runs stay."""
+    from alembic import command
+    from alembic.config import Config
+
+    from labecon.store import MIGRATIONS
+
+    old = Store(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with old.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    assert old.revision() == "0001"
+    assert "result_monthly" not in {c["name"] for c in inspect(old.engine).get_columns("runs")}
+    with old.engine.begin() as connection:  # a run as labecon stored it at schema 0001
+        connection.exec_driver_sql(
+            "INSERT INTO scenarios (id, name, created_at) VALUES (1, 'mine', '2026-01-01')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO scenario_versions (id, scenario_id, number, text, created_at) "
+            "VALUES (1, 1, 1, 'extends: amodei', '2026-01-01')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO runs (id, scenario_name, version_id, scenario_text, samples, seed, "
+            "labecon_version, status, created_at, result_json) VALUES ('r1', 'mine', 1, "
+            "'extends: amodei', 10, 3, '0.1', 'complete', '2026-01-01', '{\"ok\": 1}')"
+        )
+    old.engine.dispose()
+    upgraded = Store(url)
+    assert upgraded.revision() == "0002"
+    assert upgraded.get_scenario("mine").text == "extends: amodei"
+    assert upgraded.run_result("r1") == ('{"ok": 1}', None)
+    with pytest.raises(NotFoundError, match="r1 has no monthly fans"):
+        upgraded.run_monthly("r1")
 
 
 def test_sqlite_folders_are_created(tmp_path: Path) -> None:
@@ -48,7 +85,7 @@ def test_the_default_store_lives_in_the_user_data_directory(
 ) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert default_url() == f"sqlite:///{tmp_path / 'labecon' / 'labecon.db'}"
-    assert Store().revision() == "0001"
+    assert Store().revision() == "0002"
     assert (tmp_path / "labecon" / "labecon.db").is_file()
 
 
@@ -92,9 +129,17 @@ def test_a_run_is_queued_started_and_completed_with_its_whole_result(store: Stor
     done = store.complete_run(run.id, '{"ok": true}', b"PAR1")
     assert done.status == "complete" and done.finished_at is not None
     assert store.run_result(run.id) == ('{"ok": true}', b"PAR1")
+    with pytest.raises(NotFoundError, match="has no monthly fans"):
+        store.run_monthly(run.id)  # stored without them
     with pytest.raises(ConflictError, match="is complete; accepted: a run that is running"):
         store.complete_run(run.id, "{}", None)
     assert store.counts()["complete"] == 1
+    other = store.create_run("mine", samples=10, seed=4)
+    with pytest.raises(ConflictError, match="is queued, it has no result"):
+        store.run_monthly(other.id)
+    store.start_run(other.id)
+    store.complete_run(other.id, "{}", None, '{"months": []}')
+    assert store.run_monthly(other.id) == '{"months": []}'
 
 
 def test_a_failed_result_write_leaves_the_run_running_and_without_result(

@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -33,7 +34,7 @@ def client(store: Store) -> TestClient:
 
 def test_health_examples_facts_and_the_openapi_document(client: TestClient) -> None:
     health = client.get("/api/health").json()
-    assert health["status"] == "ok" and health["schema"] == "0001"
+    assert health["status"] == "ok" and health["schema"] == "0002"
     examples = client.get("/api/examples").json()
     assert [e["name"] for e in examples] == builtin_names()
     amodei = next(e for e in examples if e["name"] == "amodei")
@@ -155,6 +156,14 @@ def test_a_run_starts_at_once_and_its_result_is_the_cli_document(client: TestCli
     assert document == json.loads(cli.stdout)  # the same numbers as `labecon run --json`
     csv = client.get(f"/api/runs/{run['id']}/result.csv").text.splitlines()
     assert csv[0] == "view,item,year,mean,p5,p25,p50,p75,p95"
+    monthly = client.get(f"/api/runs/{run['id']}/monthly").json()
+    direct = labecon.simulate("nwc", samples=20, seed=4)
+    assert monthly["months"] == [str(m) for m in direct.months]
+    for view, item in (("cash", "cash"), ("expensed", "revenue")):
+        values = direct.samples(view, item)
+        for stat, level in (("p5", 0.05), ("p50", 0.5), ("p95", 0.95)):
+            expected = np.quantile(values, level, axis=0)  # NumPy's own, not labecon's
+            assert monthly[item][stat] == pytest.approx(expected.tolist(), rel=1e-12)
     parquet = client.get(f"/api/runs/{run['id']}/result.parquet").content
     assert parquet[:4] == b"PAR1" and parquet[-4:] == b"PAR1"
     assert [r["id"] for r in client.get("/api/runs", params={"scenario": "nwc"}).json()] == [

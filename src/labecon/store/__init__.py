@@ -270,13 +270,23 @@ class Store:
             run.started_at = utc_now()
             return self._info(session, run)
 
-    def complete_run(self, run_id: str, result_json: str, result_parquet: bytes | None) -> RunInfo:
-        """Store a running run's whole result and mark it complete, in one transaction."""
+    def complete_run(
+        self,
+        run_id: str,
+        result_json: str,
+        result_parquet: bytes | None,
+        monthly: str | None = None,
+    ) -> RunInfo:
+        """Store a running run's whole result and mark it complete, in one transaction.
+
+        ``monthly`` is the JSON of its monthly fans (what the run page draws), if any.
+        """
         with self._session() as session:
             run = self._run(session, run_id)
             self._expect(run, "running")
             run.result_json = result_json
             run.result_parquet = result_parquet
+            run.result_monthly = monthly
             run.status = "complete"
             run.finished_at = utc_now()
             return self._info(session, run)
@@ -306,11 +316,20 @@ class Store:
         """A complete run's result: its JSON document and its per-sample Parquet file."""
         with self._session() as session:
             run = self._run(session, run_id)
-            if run.status != "complete" or run.result_json is None:
-                raise ConflictError(
-                    f"run: {run_id} is {run.status}, it has no result; accepted: a complete run"
+            result_json = self._expect_result(run)
+            return result_json, run.result_parquet
+
+    def run_monthly(self, run_id: str) -> str:
+        """A complete run's monthly fans (JSON); NotFoundError for a run stored without them."""
+        with self._session() as session:
+            run = self._run(session, run_id)
+            self._expect_result(run)
+            if run.result_monthly is None:
+                raise NotFoundError(
+                    f"run: {run_id} has no monthly fans (it was stored without them, before "
+                    "schema 0002); its yearly result is at /result"
                 )
-            return run.result_json, run.result_parquet
+            return run.result_monthly
 
     def run_scenario_text(self, run_id: str) -> str:
         """The scenario text a run ran (kept even when the scenario is deleted)."""
@@ -362,6 +381,15 @@ class Store:
         if run is None:
             raise NotFoundError(f"run: no run {run_id!r} in the store")
         return run
+
+    @staticmethod
+    def _expect_result(run: RunRecord) -> str:
+        """A run's result document; ConflictError unless the run is complete."""
+        if run.status != "complete" or run.result_json is None:
+            raise ConflictError(
+                f"run: {run.id} is {run.status}, it has no result; accepted: a complete run"
+            )
+        return run.result_json
 
     @staticmethod
     def _expect(run: RunRecord, *statuses: str) -> None:

@@ -75,3 +75,5 @@ class RunRecord(Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     result_json: Mapped[str | None] = mapped_column(Text, default=None)
     result_parquet: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # the run page's monthly fans, JSON (schema 0002; empty for runs stored before)
+    result_monthly: Mapped[str | None] = mapped_column(Text, default=None)

@@ -386,6 +386,11 @@ def create_app(
         document, _table = store.run_result(run_id)
         return Response(content=document, media_type="application/json")
 
+    @app.get("/api/runs/{run_id}/monthly")
+    def run_monthly(run_id: str) -> Response:
+        """A complete run's monthly fans (p5..p95 of cash, revenue, operating income) [USD]."""
+        return Response(content=store.run_monthly(run_id), media_type="application/json")
+
     @app.get("/api/runs/{run_id}/result.csv")
     def run_result_csv(run_id: str) -> Response:
         """The yearly statistics of every view and item, tidy CSV (as ``annual.csv``)."""

@@ -8,12 +8,13 @@ what the scenario page draws.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from labecon.api import simulate
+from labecon.result import Result, statistics
 from labecon.scenario.citations import field_meta
 from labecon.scenario.schema import Scenario
 
@@ -40,20 +41,42 @@ def levers(scenario: Scenario) -> list[dict[str, Any]]:
     return out
 
 
+#: What a run page's monthly fans show: (view, item) [USD; cash at month end, flows a month].
+FAN_ITEMS = (("cash", "cash"), ("expensed", "revenue"), ("expensed", "operating_income"))
+#: The fans' bands: p5-p95 and p25-p75 around the median.
+FAN_STATS = ("p5", "p25", "p50", "p75", "p95")
+
+
+def monthly_fans(
+    result: Result, items: Sequence[tuple[str, str]] = FAN_ITEMS, stats: Sequence[str] = FAN_STATS
+) -> dict[str, Any]:
+    """Quantiles over samples by month of each item: ``{months, item: {stat: [USD, ...]}}``.
+
+    The statistics are :func:`labecon.result.statistics` over each item's monthly samples,
+    the numbers of ``Result.monthly(view, stat)``.
+    """
+    fans: dict[str, Any] = {"months": [str(m) for m in result.months]}
+    for view, item in items:
+        values = statistics(result.samples(view, item), stats)
+        fans[item] = {stat: [_number(v) for v in values[stat]] for stat in stats}
+    return fans
+
+
+def _number(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
 def preview(
     scenario: Scenario, inputs: Mapping[str, float], samples: int, seed: int
 ) -> dict[str, Any]:
     """Monthly cash (p5, p50, p95) and yearly revenue and operating income (means) [USD]."""
     result = simulate(scenario, samples=samples, seed=seed, inputs=dict(inputs), threads=None)
-    cash = result.samples("cash", "cash")
-    fan = {
-        q: np.quantile(cash, level, axis=0).tolist()
-        for q, level in (("p5", 0.05), ("p50", 0.5), ("p95", 0.95))
-    }
+    fans = monthly_fans(result, (("cash", "cash"),), ("p5", "p50", "p95"))
     yearly = result.annual("expensed")
     return {
-        "months": [str(m) for m in result.months],
-        "cash": fan,
+        "months": fans["months"],
+        "samples": samples,
+        "cash": fans["cash"],
         "years": [int(y) for y in yearly.index],
         "revenue": yearly["revenue"].tolist(),
         "operating_income": yearly["operating_income"].tolist(),

@@ -17,6 +17,7 @@ from labecon.api import simulate
 from labecon.cli import json_text
 from labecon.report.parquet import parquet_bytes
 from labecon.store import ConflictError, Store, scenario_from_text
+from labecon.web.preview import monthly_fans
 
 
 class _CancelledError(Exception):
@@ -85,6 +86,7 @@ class RunPool:
             )
             document = json_text(result.to_dict())
             table = parquet_bytes(result)
+            monthly = json_text(monthly_fans(result))
         except _CancelledError:
             return
         except Exception as exc:  # any failure is recorded on the run, with what it was
@@ -92,4 +94,4 @@ class RunPool:
                 self.store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
             return
         with contextlib.suppress(ConflictError):  # cancelled while it finished: it stands
-            self.store.complete_run(run_id, document, table)
+            self.store.complete_run(run_id, document, table, monthly)
