@@ -211,7 +211,12 @@ def test_compare_is_labecon_compare_on_the_stored_scenarios(store: Store) -> Non
         seed=3,
         labels=["a", "b"],
     )
-    assert answer.json() == json.loads(json_text(direct.to_dict()))
+    document = answer.json()
+    fans = document.pop("fans")  # what the compare page draws, besides labecon compare's
+    assert document == json.loads(json_text(direct.to_dict()))
+    cash = direct.result("b").samples("cash", "cash")
+    assert fans["b"]["cash"]["p50"] == pytest.approx(np.median(cash, axis=0).tolist(), rel=1e-12)
+    assert fans["a"]["months"][0] == "2026-01" and set(fans["a"]["cash"]) == {"p5", "p50", "p95"}
     over = client.post("/api/compare", json={"scenarios": ["a", "b"], "samples": 501})
     assert over.status_code == 422 and "(limit max_compare_samples)" in over.text
     missing = client.post("/api/compare", json={"scenarios": ["a", "zzz"], "samples": 100})
@@ -265,3 +270,67 @@ def test_sensitivity_refuses_bad_requests_with_the_field(store: Store) -> None:
     assert (status, loc) == (422, ["body", "method"])
     missing = client.post("/api/sensitivity", json=body | {"scenario": "zzz"})
     assert missing.status_code == 404 and "zzz" in missing.json()["detail"]
+
+
+def test_a_preview_superseded_by_a_newer_one_of_its_session_stops(client: TestClient) -> None:
+    text = "extends: baseline\n"
+    body = {"text": text, "samples": 100, "session": "page-1"}
+    assert client.post("/api/preview", json=body | {"ticket": 5}).status_code == 200
+    older = client.post("/api/preview", json=body | {"ticket": 3})
+    assert older.status_code == 409 and "3 of this session is superseded" in older.text
+    other = client.post("/api/preview", json=body | {"ticket": 3, "session": "page-2"})
+    assert other.status_code == 200 and other.json()["samples"] == 100
+    unnamed = client.post("/api/preview", json={"text": text, "samples": 64})
+    assert unnamed.status_code == 200
+    # a preview's numbers are a run's: the fan is the quantiles of simulate's cash
+    direct = labecon.simulate("baseline", samples=64, seed=0).samples("cash", "cash")
+    fan = unnamed.json()["cash"]
+    assert fan["p5"] == pytest.approx(np.quantile(direct, 0.05, axis=0).tolist(), rel=1e-12)
+
+
+def test_levers_span_each_uncertain_input_from_p5_to_p95(client: TestClient) -> None:
+    text = 'extends: nwc\ngenerations: {cost_multiplier: "2 to 4"}\n'
+    (lever,) = client.post("/api/levers", json={"text": text}).json()
+    # "2 to 4" is a lognormal with 2 and 4 as its 5th and 95th percentiles: median sqrt(2 x 4)
+    assert lever["name"] == "generations.cost_multiplier" and lever["kind"] == "number"
+    assert (lever["low"], lever["high"]) == (pytest.approx(2.0), pytest.approx(4.0))
+    assert lever["value"] == pytest.approx(8**0.5) and lever["step"] == pytest.approx(0.02)
+    bad = client.post("/api/levers", json={"text": "extends: nwc\nhorizon_months: -1\n"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == [
+        "body",
+        "text",
+        "horizon_months",
+    ]
+
+
+def test_preview_bad_input_is_a_422_with_its_field(client: TestClient) -> None:
+    unknown = client.post(
+        "/api/preview", json={"text": "extends: nwc\n", "inputs": {"generations.zzz": 1}}
+    )
+    assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["body", "inputs"]
+    assert "'generations.zzz' is not an input" in unknown.text
+    over = client.post("/api/preview", json={"text": "extends: nwc\n", "samples": 10_001})
+    assert over.status_code == 422 and "(limit max_preview_samples)" in over.text
+    long = client.post("/api/preview", json={"text": "extends: nwc\nhorizon_months: 300\n"})
+    assert long.status_code == 422 and "(limit max_months)" in long.text
+
+
+def test_prices_and_pages(client: TestClient) -> None:
+    prices = client.get("/api/prices").json()
+    haiku = next(p for p in prices if p["name"] == "Claude Haiku 3.5")
+    # genai-prices: $0.80 in, $4 out per Mtok; blended 3:1 = (3 x 0.8 + 4) / 4 = $1.60
+    assert haiku["blended_usd_per_mtok"] == pytest.approx(1.6)
+    assert haiku["launch_date"] == "2024-10-22" and haiku["provider"] == "anthropic"
+    client.post("/api/scenarios", json={"name": "mine", "text": AMODEI})
+    assert "Compare scenarios" in client.get("/").text
+    assert "value='mine' checked" in client.get("/compare", params={"scenarios": "mine"}).text
+    assert client.get("/scenarios/mine").status_code == 200
+    assert client.get("/scenarios/zzz").status_code == 404
+    assert client.get("/runs/zzz").status_code == 404
+    assert client.get("/static/plotly.min.js").content.startswith(b"/**")
+
+
+def test_an_in_memory_store_is_one_database_for_every_thread() -> None:
+    client = TestClient(create_app(Store("sqlite:///:memory:")))
+    assert client.post("/api/scenarios", json={"name": "m", "text": AMODEI}).status_code == 201
+    assert [s["name"] for s in client.get("/api/scenarios").json()] == ["m"]

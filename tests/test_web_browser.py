@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+import labecon
 from labecon.facts import load_facts
 from labecon.store import Store
 from labecon.web import create_app
@@ -69,6 +70,9 @@ def test_move_a_lever_see_the_chart_change_fix_and_save(
     )
     moved = page.evaluate("() => document.querySelector('#chart').dataset.median")
     assert float(moved) != float(first)
+    # ...first from 1,000 samples, then refined to 10,000 once the levers rest
+    page.wait_for_function("() => document.querySelector('#chart').dataset.samples === '10000'")
+    assert "over 10,000 samples" in page.locator("#status").inner_text()
     assert page.locator("#chart svg.main-svg .trace").count() >= 2  # the fan and the median
 
     # The editor flags a bad value with its field path, then takes the fix.
@@ -108,9 +112,53 @@ def test_the_data_page_and_a_run_page_draw_their_charts(
     new_id = started.json()["id"]
     page.goto(base + f"/runs/{new_id}", wait_until="load")
     page.wait_for_function("() => document.querySelector('#run').dataset.status === 'complete'")
-    page.wait_for_function("() => Number(document.querySelector('#run-chart').dataset.draws) >= 1")
+    for chart in ("cash", "revenue", "operating_income"):  # monthly fans
+        page.wait_for_function(
+            f"() => Number(document.querySelector('#run-{chart}').dataset.draws) >= 1"
+        )
+    ticks = page.locator("#run-cash .xtick").all_inner_texts()
+    assert len(ticks) >= 3  # a month axis
+    # nwc: one generation per row, under a header; the metrics with their quantiles
+    generations = labecon.simulate("nwc", samples=50, seed=0).generations("p50")
+    assert page.locator("#generations tr").count() == 1 + len(generations)
     assert page.locator("#metrics tr").count() > 3
+    assert "capital_need_usd" in page.locator("#metrics").inner_text()
     assert "complete (50 of 50 samples)" in page.locator("#run-status").inner_text()
     assert store.get_run(run.id).status == "queued"  # stored only: no worker took it
+    assert errors == []
+    page.close()
+
+
+def test_compare_two_scenarios(server: tuple[str, Store], browser: Any) -> None:
+    base, store = server
+    store.create_scenario("thin", "extends: baseline\ngenerations: {first_training_cost: $1B}\n")
+    store.create_scenario("thick", "extends: baseline\ngenerations: {first_training_cost: $8B}\n")
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(base + "/", wait_until="load")
+    page.get_by_text("Compare scenarios").click()
+    page.wait_for_selector("#choices")
+    page.locator("#choices input[value='thin']").check()
+    page.locator("#choices input[value='thick']").check()
+    page.locator("#compare-samples").fill("300")
+    page.locator("#compare-button").click()
+    page.wait_for_function(
+        "() => Number(document.querySelector('#compare-chart').dataset.draws) >= 1"
+    )
+    assert page.evaluate("() => document.querySelector('#compare').dataset.compared") == (
+        "thin,thick"
+    )
+    header = page.locator("#compare-table tr").first.inner_text()
+    assert "thin (reference)" in header and "thick (difference ± se)" in header
+    table = page.locator("#compare-table").inner_text()
+    assert "capital_need_usd" in table
+    # a median line and two band edges per scenario
+    assert page.locator("#compare-chart svg.main-svg .trace").count() >= 6
+    # Fewer than two scenarios: the API's 422 is shown with its field.
+    page.locator("#choices input[value='thick']").uncheck()
+    page.locator("#compare-button").click()
+    page.wait_for_selector("#problems li")
+    assert page.locator("#problems li").first.inner_text().startswith("scenarios:")
     assert errors == []
     page.close()

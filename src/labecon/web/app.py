@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hmac
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
@@ -41,12 +42,13 @@ from labecon.store import (
 from labecon.web.pages import (
     PLOTLY_JS,
     STATIC,
+    compare_page,
     data_page,
     index_page,
     run_page,
     scenario_page,
 )
-from labecon.web.preview import levers, preview
+from labecon.web.preview import levers, monthly_fans, preview
 from labecon.web.runs import RunPool
 
 
@@ -57,7 +59,7 @@ class Limits:
     max_request_bytes: int = 1_000_000  # a scenario's text is a few kB
     max_samples: int = 200_000  # a run's samples
     max_months: int = 240  # a run's scenario horizon
-    max_preview_samples: int = 5_000  # a dashboard preview runs in the request
+    max_preview_samples: int = 10_000  # a dashboard preview runs in the request
     max_compare_samples: int = 5_000  # per scenario of a comparison, run in the request
     max_sensitivity_runs: int = 20_000  # model runs of a sensitivity analysis, in the request
 
@@ -92,12 +94,22 @@ class RunIn(BaseModel):
 
 
 class PreviewIn(BaseModel):
-    """A quick run of a scenario's text with some uncertain inputs set (the levers)."""
+    """A quick run of a scenario's text with some uncertain inputs set (the levers).
+
+    A page names its ``session`` and numbers its previews (``ticket``): a preview still
+    running when a newer one of its session arrives stops at its next chunk (409).
+    """
 
     text: str
     inputs: dict[str, float] = Field(default_factory=dict)
     samples: int = Field(default=1000, ge=1)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    session: str | None = Field(default=None, max_length=64)
+    ticket: int = Field(default=0, ge=0)
+
+
+class _SupersededError(Exception):
+    """A newer preview of the same session arrived."""
 
 
 class CompareIn(BaseModel):
@@ -210,6 +222,8 @@ def create_app(
     """
     limits = limits or Limits()
     pool = RunPool(store, workers)
+    previews: dict[str, int] = {}  # session -> its newest preview's ticket
+    previews_lock = threading.Lock()
     app = FastAPI(
         title="labecon",
         version=__version__,
@@ -418,8 +432,23 @@ def create_app(
         over("samples", body.samples, limits.max_preview_samples, "max_preview_samples")
         scenario = scenario_of(body.text)
         over("horizon_months", scenario.horizon_months, limits.max_months, "max_months")
+        session = body.session
+        if session is not None:
+            with previews_lock:
+                if len(previews) > 10_000:  # forget old sessions
+                    previews.clear()
+                previews[session] = max(previews.get(session, 0), body.ticket)
+
+        def superseded(_done: int, _total: int) -> None:
+            if session is not None and previews.get(session, 0) > body.ticket:
+                raise _SupersededError
+
         try:
-            return preview(scenario, body.inputs, body.samples, body.seed)
+            return preview(scenario, body.inputs, body.samples, body.seed, superseded)
+        except _SupersededError:
+            raise HTTPException(
+                status_code=409, detail=f"ticket: {body.ticket} of this session is superseded"
+            ) from None
         except OptionError as exc:
             raise HTTPException(
                 status_code=422, detail=[{"loc": ["body", "inputs"], "msg": str(exc)}]
@@ -450,6 +479,10 @@ def create_app(
                 status_code=422, detail=[{"loc": ["body", field], "msg": str(exc)}]
             ) from None
         document: dict[str, Any] = json.loads(json_text(comparison.to_dict()))
+        document["fans"] = {  # what the compare page draws: each scenario's monthly cash
+            label: monthly_fans(result, (("cash", "cash"),), ("p5", "p50", "p95"))
+            for label, result in zip(comparison.labels, comparison.results, strict=True)
+        }
         return document
 
     @app.post("/api/sensitivity")
@@ -534,6 +567,11 @@ def create_app(
     def run_page_route(run_id: str) -> str:
         """A run's page: its status, then its yearly cash fan and metrics."""
         return run_page(store.get_run(run_id))
+
+    @app.get("/compare", response_class=HTMLResponse)
+    def compare_page_route(scenarios: Annotated[list[str] | None, Query()] = None) -> str:
+        """Compare stored scenarios: median cash and metrics, paired with the first."""
+        return compare_page(store.list_scenarios(), scenarios or [])
 
     @app.get("/data", response_class=HTMLResponse)
     def data_page_route() -> str:

@@ -7,6 +7,7 @@ package installed with labecon: nothing is loaded from another site.
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 import plotly
@@ -26,6 +27,11 @@ textarea { width: 100%; height: 22rem; font-family: monospace; font-size: 0.85re
 .lever input { width: 100%; }
 #problems { color: #b00020; }
 #chart { height: 26rem; }
+.fan { height: 20rem; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(24rem, 1fr)); }
+table { border-collapse: collapse; font-size: 0.85rem; }
+td, th { padding: 0.15rem 0.6rem; border-bottom: 1px solid #ddd; text-align: right; }
+td:first-child, th:first-child { text-align: left; }
 a { color: #1f5fa8; }
 """
 
@@ -65,20 +71,52 @@ def index_page(stored: list[ScenarioVersion], runs: list[RunInfo] | None = None)
             f"samples</a> ({r.status})</li>"
             for r in (runs or [])[:20]
         )
-        + "</ul><p><a href='/data'>Explore the data</a>: the fact base and API prices.</p>"
+        + "</ul><p><a href='/compare'>Compare scenarios</a> on common random numbers. "
+        "<a href='/data'>Explore the data</a>: the fact base and API prices.</p>"
         + f"<h2>Built-in examples</h2><ul>{examples}</ul>",
     )
 
 
 def run_page(run: RunInfo) -> str:
-    """A stored run: its status while it runs, then its yearly cash fan and metrics."""
+    """A stored run: its status while it runs, then its monthly fans, generations and metrics."""
+    charts = "".join(
+        f"<div id='run-{key}' class='fan' data-draws='0'></div>"
+        for key in ("cash", "revenue", "operating_income")
+    )
     return _page(
         f"Run of {run.scenario_name}",
         f"<h1><a href='/'>labecon</a> · run of {html.escape(run.scenario_name)}</h1>"
         f"<div id='run' data-id='{run.id}'><p>{run.samples:,} samples, seed {run.seed}, "
-        f"labecon {html.escape(run.labecon_version)}: <span id='run-status'></span></p>"
-        "<div id='run-chart' data-draws='0' style='height:24rem'></div>"
-        "<h2>Metrics (median)</h2><table id='metrics'></table></div>",
+        f"labecon {html.escape(run.labecon_version)}: <span id='run-status'></span> "
+        f"<a href='/api/runs/{run.id}/result.csv'>CSV</a> · "
+        f"<a href='/api/runs/{run.id}/result.parquet'>Parquet</a> · "
+        f"<a href='/api/runs/{run.id}/result'>JSON</a></p>"
+        f"<div class='charts'>{charts}</div>"
+        "<h2>Generations (median over samples)</h2><table id='generations'></table>"
+        "<h2>Metrics</h2><table id='metrics'></table></div>",
+    )
+
+
+def compare_page(stored: list[ScenarioVersion], chosen: list[str]) -> str:
+    """Pick stored scenarios (the first is the reference); their cash and metrics, paired."""
+    boxes = "".join(
+        f"<label><input type='checkbox' value='{html.escape(s.name)}'"
+        f"{' checked' if s.name in chosen else ''}> {html.escape(s.name)}</label> "
+        for s in stored
+    )
+    return _page(
+        "Compare",
+        "<h1><a href='/'>labecon</a> · compare</h1>"
+        f"<div id='compare' data-chosen='{html.escape(json.dumps(chosen))}'>"
+        "<p>Scenarios, the first ticked is the reference: "
+        f"<span id='choices'>{boxes or 'none stored yet'}</span></p>"
+        "<p><label>Samples <input id='compare-samples' type='number' min='1' value='2000'>"
+        "</label> <button id='compare-button'>Compare</button> <span id='compare-status'>"
+        "</span></p><ul id='problems' hidden></ul>"
+        "<div id='compare-chart' class='fan' data-draws='0'></div>"
+        "<p>Medians (months: the share of samples reaching it, and its median). In brackets, "
+        "the mean difference to the reference, paired sample by sample on common random "
+        "numbers, ± its standard error.</p><table id='compare-table'></table></div>",
     )
 
 
@@ -115,6 +153,8 @@ def scenario_page(version: ScenarioVersion) -> str:
         "<section><h2>Levers</h2><div id='levers'></div>"
         "<h2>Scenario</h2>"
         f"<textarea id='editor' spellcheck='false'>{html.escape(version.text)}</textarea>"
-        "<ul id='problems' hidden></ul><button id='save'>Save as a new version</button></section>"
+        "<ul id='problems' hidden></ul><p><button id='save'>Save as a new version</button> "
+        "<button id='run-button'>Run 10,000 samples</button> "
+        f"<a href='/compare?scenarios={name}'>Compare with another</a></p></section>"
         "<section><div id='chart' data-draws='0'></div><p id='status'></p></section></main>",
     )

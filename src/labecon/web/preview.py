@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from labecon.api import simulate
+from labecon.api import Progress, simulate
 from labecon.result import Result, statistics
 from labecon.scenario.citations import field_meta
 from labecon.scenario.schema import Scenario
@@ -66,11 +66,30 @@ def _number(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
+#: Samples per chunk of a preview: a superseded preview stops within one chunk (~0.1 s).
+PREVIEW_CHUNK = 512
+
+
 def preview(
-    scenario: Scenario, inputs: Mapping[str, float], samples: int, seed: int
+    scenario: Scenario,
+    inputs: Mapping[str, float],
+    samples: int,
+    seed: int,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Monthly cash (p5, p50, p95) and yearly revenue and operating income (means) [USD]."""
-    result = simulate(scenario, samples=samples, seed=seed, inputs=dict(inputs), threads=None)
+    """Monthly cash (p5, p50, p95) and yearly revenue and operating income (means) [USD].
+
+    ``progress`` is called after each chunk; an exception it raises stops the preview.
+    """
+    result = simulate(
+        scenario,
+        samples=samples,
+        seed=seed,
+        inputs=dict(inputs),
+        threads=None,
+        chunk_size=PREVIEW_CHUNK,
+        progress=progress,
+    )
     fans = monthly_fans(result, (("cash", "cash"),), ("p5", "p50", "p95"))
     yearly = result.annual("expensed")
     return {

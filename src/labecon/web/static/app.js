@@ -1,18 +1,8 @@
-// The scenario page: levers (sliders), the YAML editor with inline validation, a cash fan.
-// Everything goes through the REST API of the same server; nothing is fetched elsewhere.
-(function () {
+// labecon's dashboard: the scenario page (levers, YAML editor, cash fan), the run page, the
+// compare page and the data page. Everything goes through the REST API of the same server;
+// nothing is fetched elsewhere. Each chart counts its redraws in data-draws (tests read it).
+const labecon = (function () {
   "use strict";
-  const page = document.getElementById("scenario");
-  if (!page) return;
-  const name = page.dataset.name;
-  let version = Number(page.dataset.version);
-  const editor = document.getElementById("editor");
-  const problems = document.getElementById("problems");
-  const chart = document.getElementById("chart");
-  const status = document.getElementById("status");
-  const leverBox = document.getElementById("levers");
-  const values = {};
-  let pending = null;
 
   async function api(method, path, body) {
     const response = await fetch(path, {
@@ -24,40 +14,134 @@
     return { ok: response.ok, status: response.status, data: data };
   }
 
-  function format(value, kind) {
-    if (kind === "money") {
-      const a = Math.abs(value);
-      if (a >= 1e9) return "$" + (value / 1e9).toFixed(2) + "B";
-      if (a >= 1e6) return "$" + (value / 1e6).toFixed(1) + "M";
-      return "$" + value.toFixed(0);
-    }
-    if (kind === "rate") return (100 * value).toFixed(1) + "%";
-    return Number(value).toPrecision(3);
+  // Money as analysts write it: -$22.95B, $4.08B, $310.5M.
+  function money(value) {
+    if (value === null || value === undefined) return "—";
+    const a = Math.abs(value);
+    const sign = value < 0 ? "−" : "";
+    if (a >= 1e12) return sign + "$" + (a / 1e12).toFixed(2) + "T";
+    if (a >= 1e9) return sign + "$" + (a / 1e9).toFixed(2) + "B";
+    if (a >= 1e6) return sign + "$" + (a / 1e6).toFixed(1) + "M";
+    return sign + "$" + a.toFixed(0);
   }
 
-  function draw(result) {
-    const x = result.months;
-    const traces = [
-      { x: x, y: result.cash.p95, mode: "lines", line: { width: 0 }, name: "p95", hoverinfo: "skip", showlegend: false },
-      { x: x, y: result.cash.p5, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(31,119,180,0.2)", name: "p5–p95" },
-      { x: x, y: result.cash.p50, mode: "lines", line: { color: "#1f77b4" }, name: "median cash" },
+  // The kind of a value by its name (the API's kinds: money, share, probability, month).
+  function kindOf(name) {
+    if (/_usd$|_usd_|^operating_income_\d{4}$/.test(name)) return "money";
+    if (/^share_|probability|^insolvent$/.test(name)) return "probability";
+    if (/_month$/.test(name)) return "month";
+    return "number";
+  }
+
+  // A value as a person reads it: money, percentages, months as they are, else 4 digits.
+  function show(kind, value) {
+    if (value === null || value === undefined) return "—";
+    if (typeof value === "string") return value;
+    if (kind === "money") return money(value);
+    if (kind === "probability" || kind === "share") return (100 * value).toFixed(1) + "%";
+    return Number(value).toPrecision(4);
+  }
+
+  // A signed difference in the value's kind: +$4.12B, −0.8%.
+  function signed(kind, value) {
+    const text = show(kind, value);
+    return value > 0 ? "+" + text : text;
+  }
+
+  const COLORS = ["31,119,180", "214,39,40", "44,160,44", "148,103,189", "255,127,14", "140,86,75"];
+
+  // Traces of a fan: p5–p95 band, p25–p75 band (if given), the median line.
+  function fan(x, stats, name, index) {
+    const rgb = COLORS[(index || 0) % COLORS.length];
+    const band = (low, high, alpha, label) => [
+      { x: x, y: stats[high], mode: "lines", line: { width: 0 }, hoverinfo: "skip", showlegend: false, legendgroup: name },
+      { x: x, y: stats[low], mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(" + rgb + "," + alpha + ")", name: label, legendgroup: name },
     ];
+    let traces = band("p5", "p95", 0.15, name + " p5–p95");
+    if (stats.p25) traces = traces.concat(band("p25", "p75", 0.25, name + " p25–p75"));
+    traces.push({ x: x, y: stats.p50, mode: "lines", line: { color: "rgb(" + rgb + ")" }, name: name + " median", legendgroup: name });
+    return traces;
+  }
+
+  function plot(chart, traces, title) {
     Plotly.react(chart, traces, {
-      margin: { t: 30, r: 10, b: 40, l: 70 },
-      title: { text: "Cash (p5, median, p95)" },
-      yaxis: { tickformat: "$.3s" },
+      margin: { t: 40, r: 10, b: 40, l: 70 },
+      title: { text: title },
+      yaxis: { tickprefix: "$", exponentformat: "B" },
+      legend: { orientation: "h" },
     }, { displayModeBar: false, responsive: true });
     chart.dataset.draws = String(Number(chart.dataset.draws || "0") + 1);
-    chart.dataset.median = String(result.cash.p50[result.cash.p50.length - 1]);
-    status.textContent = "P(insolvent) " + (100 * result.insolvent).toFixed(1) + "%";
   }
 
-  async function rerun() {
-    const answer = await api("POST", "/api/preview", { text: editor.value, inputs: values });
+  function showProblems(list, detail) {
+    list.innerHTML = "";
+    const problems = Array.isArray(detail) ? detail : [{ loc: [], msg: String(detail) }];
+    for (const problem of problems) {
+      const item = document.createElement("li");
+      const path = (problem.loc || []).filter((p) => p !== "body" && p !== "text").join(".");
+      item.textContent = (path ? path + ": " : "") + problem.msg;
+      list.appendChild(item);
+    }
+    list.hidden = problems.length === 0;
+  }
+
+  function row(table, cells, header) {
+    const tr = table.insertRow();
+    for (const cell of cells) {
+      const td = document.createElement(header ? "th" : "td");
+      td.textContent = cell;
+      tr.appendChild(td);
+    }
+  }
+
+  return { api: api, money: money, kindOf: kindOf, show: show, signed: signed, fan: fan, plot: plot, showProblems: showProblems, row: row };
+})();
+
+// The scenario page: levers (sliders), the YAML editor with inline validation, a cash fan.
+// A lever's move is drawn first from QUICK samples, then from FULL once the levers rest;
+// a newer preview of this page supersedes one still running (the server stops it).
+(function () {
+  "use strict";
+  const page = document.getElementById("scenario");
+  if (!page) return;
+  const QUICK = 1000;
+  const FULL = 10000;
+  const name = page.dataset.name;
+  const session = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  let version = Number(page.dataset.version);
+  let ticket = 0;
+  const editor = document.getElementById("editor");
+  const problems = document.getElementById("problems");
+  const chart = document.getElementById("chart");
+  const status = document.getElementById("status");
+  const leverBox = document.getElementById("levers");
+  const values = {};
+  let pending = null;
+  let refine = null;
+
+  function draw(result) {
+    labecon.plot(chart, labecon.fan(result.months, result.cash, "cash"), "Cash (" + result.samples.toLocaleString("en") + " samples)");
+    chart.dataset.median = String(result.cash.p50[result.cash.p50.length - 1]);
+    chart.dataset.samples = String(result.samples);
+    status.textContent = "P(insolvent) " + (100 * result.insolvent).toFixed(1) + "% over " + result.samples.toLocaleString("en") + " samples";
+  }
+
+  async function previewOf(samples, mine) {
+    const answer = await labecon.api("POST", "/api/preview", { text: editor.value, inputs: values, samples: samples, session: session, ticket: mine });
+    if (mine !== ticket || answer.status === 409) return; // a newer preview is on its way
     if (answer.ok) {
       draw(answer.data);
     } else {
-      showProblems(answer.data.detail);
+      labecon.showProblems(problems, answer.data.detail);
+    }
+    return answer.ok;
+  }
+
+  async function rerun() {
+    clearTimeout(refine);
+    const mine = ++ticket;
+    if (await previewOf(QUICK, mine)) {
+      refine = setTimeout(() => { if (mine === ticket) previewOf(FULL, mine); }, 300);
     }
   }
 
@@ -66,46 +150,35 @@
     pending = setTimeout(task, delay);
   }
 
-  function showProblems(detail) {
-    problems.innerHTML = "";
-    const list = Array.isArray(detail) ? detail : [{ loc: [], msg: String(detail) }];
-    for (const problem of list) {
-      const item = document.createElement("li");
-      const path = (problem.loc || []).filter((p) => p !== "body" && p !== "text").join(".");
-      item.textContent = (path ? path + ": " : "") + problem.msg;
-      problems.appendChild(item);
-    }
-    problems.hidden = list.length === 0;
-  }
-
   async function loadLevers() {
-    const answer = await api("POST", "/api/levers", { text: editor.value });
+    const answer = await labecon.api("POST", "/api/levers", { text: editor.value });
     leverBox.innerHTML = "";
     if (!answer.ok) return;
     for (const lever of answer.data) {
       values[lever.name] = lever.value;
-      const row = document.createElement("label");
-      row.className = "lever";
+      const label = document.createElement("label");
+      label.className = "lever";
       const title = document.createElement("span");
       title.textContent = lever.name;
       const shown = document.createElement("output");
-      shown.textContent = format(lever.value, lever.kind);
+      const format = (v) => (lever.kind === "money" ? labecon.money(v) : lever.kind === "rate" ? (100 * v).toFixed(1) + "%" : Number(v).toPrecision(3));
+      shown.textContent = format(lever.value);
       const slider = document.createElement("input");
       Object.assign(slider, { type: "range", min: lever.low, max: lever.high, step: lever.step, value: lever.value });
       slider.dataset.name = lever.name;
       slider.addEventListener("input", () => {
         values[lever.name] = Number(slider.value);
-        shown.textContent = format(Number(slider.value), lever.kind);
-        schedule(rerun, 120);
+        shown.textContent = format(Number(slider.value));
+        schedule(rerun, 60);
       });
-      row.append(title, slider, shown);
-      leverBox.appendChild(row);
+      label.append(title, slider, shown);
+      leverBox.appendChild(label);
     }
   }
 
   editor.addEventListener("input", () => schedule(async () => {
-    const answer = await api("POST", "/api/scenarios/validate", { text: editor.value });
-    showProblems(answer.data.problems);
+    const answer = await labecon.api("POST", "/api/scenarios/validate", { text: editor.value });
+    labecon.showProblems(problems, answer.data.problems);
     if (answer.data.valid) {
       await loadLevers();
       await rerun();
@@ -113,18 +186,147 @@
   }, 300));
 
   document.getElementById("save").addEventListener("click", async () => {
-    const answer = await api("PUT", "/api/scenarios/" + encodeURIComponent(name), { text: editor.value, version: version });
+    const answer = await labecon.api("PUT", "/api/scenarios/" + encodeURIComponent(name), { text: editor.value, version: version });
     if (answer.ok) {
       version = answer.data.version;
       page.dataset.version = String(version);
       document.getElementById("version").textContent = "version " + version;
       status.textContent = "Saved as version " + version;
     } else {
-      showProblems(answer.data.detail);
+      labecon.showProblems(problems, answer.data.detail);
+    }
+  });
+
+  document.getElementById("run-button").addEventListener("click", async () => {
+    const answer = await labecon.api("POST", "/api/runs", { scenario: name, samples: FULL });
+    if (answer.ok) {
+      window.location.href = "/runs/" + answer.data.id;
+    } else {
+      labecon.showProblems(problems, answer.data.detail);
     }
   });
 
   loadLevers().then(rerun);
+})();
+
+// The run page: a stored run's status, then its monthly fans, generations and metrics.
+(function () {
+  "use strict";
+  const page = document.getElementById("run");
+  if (!page) return;
+  const id = page.dataset.id;
+  const status = document.getElementById("run-status");
+  const TITLES = { cash: "Cash at month end", revenue: "Revenue a month", operating_income: "Operating income a month" };
+  const GENERATION_COLUMNS = [
+    "generation", "release_month", "training_cost_usd", "lifetime_revenue_usd",
+    "lifetime_profit_usd", "roi_multiple", "payback_months", "share_released", "share_paid_back",
+  ];
+
+  function drawFans(monthly) {
+    for (const key of Object.keys(TITLES)) {
+      labecon.plot(document.getElementById("run-" + key), labecon.fan(monthly.months, monthly[key], key.replace("_", " "), 0), TITLES[key]);
+    }
+  }
+
+  function drawYearly(result) { // a run stored before monthly fans were kept: yearly ones
+    const views = { cash: result.views.cash.cash, revenue: result.views.expensed.revenue, operating_income: result.views.expensed.operating_income };
+    for (const key of Object.keys(TITLES)) {
+      labecon.plot(document.getElementById("run-" + key), labecon.fan(result.years, views[key], key, 0), TITLES[key].replace("a month", "a year").replace("month end", "year end"));
+    }
+  }
+
+  function drawTables(result) {
+    const generations = document.getElementById("generations");
+    labecon.row(generations, GENERATION_COLUMNS.map((c) => c.replace(/_usd$/, "").replace(/_/g, " ")), true);
+    for (const generation of result.generations.p50) {
+      labecon.row(generations, GENERATION_COLUMNS.map((c) => (c === "generation" ? String(generation[c]) : labecon.show(labecon.kindOf(c), generation[c]))));
+    }
+    const metrics = document.getElementById("metrics");
+    labecon.row(metrics, ["metric", "p5", "median", "p95", "probability"], true);
+    for (const [name, value] of Object.entries(result.metrics)) {
+      if (typeof value === "object" && value !== null && "p50" in value) {
+        const kind = labecon.kindOf(name);
+        labecon.row(metrics, [name, labecon.show(kind, value.p5), labecon.show(kind, value.p50), labecon.show(kind, value.p95), "probability" in value ? labecon.show("probability", value.probability) : ""]);
+      } else if (typeof value === "number" && name !== "samples" && name !== "seed") {
+        labecon.row(metrics, [name, "", labecon.show(labecon.kindOf(name), value), "", ""]);
+      }
+    }
+  }
+
+  async function poll() {
+    const run = (await labecon.api("GET", "/api/runs/" + id)).data;
+    status.textContent = run.status + " (" + run.done + " of " + run.samples + " samples)" + (run.error ? ": " + run.error : "");
+    if (run.status === "complete") {
+      const result = (await labecon.api("GET", "/api/runs/" + id + "/result")).data;
+      const monthly = await labecon.api("GET", "/api/runs/" + id + "/monthly");
+      if (monthly.ok) drawFans(monthly.data); else drawYearly(result);
+      drawTables(result);
+    } else if (run.status === "queued" || run.status === "running") {
+      setTimeout(poll, 300);
+    }
+    page.dataset.status = run.status;
+  }
+  poll();
+})();
+
+// The compare page: stored scenarios on common random numbers, the first ticked the reference.
+(function () {
+  "use strict";
+  const page = document.getElementById("compare");
+  if (!page) return;
+  const chart = document.getElementById("compare-chart");
+  const table = document.getElementById("compare-table");
+  const status = document.getElementById("compare-status");
+  const problems = document.getElementById("problems");
+  const ticked = Array.from(document.querySelectorAll("#choices input:checked")).map((b) => b.value);
+  const order = JSON.parse(page.dataset.chosen || "[]").filter((n) => ticked.includes(n)); // as asked
+  document.querySelectorAll("#choices input").forEach((box) => box.addEventListener("change", () => {
+    const at = order.indexOf(box.value);
+    if (box.checked && at < 0) order.push(box.value);
+    if (!box.checked && at >= 0) order.splice(at, 1);
+  }));
+
+  function draw(document_) {
+    let traces = [];
+    document_.scenarios.forEach((s, i) => {
+      const f = document_.fans[s.label];
+      traces = traces.concat(labecon.fan(f.months, f.cash, s.label, i));
+    });
+    labecon.plot(chart, traces, "Cash at month end (" + document_.samples.toLocaleString("en") + " samples)");
+    table.innerHTML = "";
+    const labels = document_.scenarios.map((s) => s.label);
+    labecon.row(table, ["metric"].concat(labels.map((l, i) => (i === 0 ? l + " (reference)" : l + " (difference ± se)"))), true);
+    for (const [metric, entry] of Object.entries(document_.metrics)) {
+      const cells = [metric];
+      labels.forEach((label, i) => {
+        const m = entry.scenarios[label];
+        // months: the share of samples reaching it (its difference is in that share)
+        const kind = entry.kind === "month" ? "probability" : entry.kind;
+        const value = entry.kind === "month" ? (100 * m.probability).toFixed(0) + "% reached, median " + (m.median_month || "—")
+          : labecon.show(kind, m.p50 === null ? m.mean : m.p50);
+        const diff = i === 0 ? "" : " (" + labecon.signed(kind, m.diff_mean) + " ± " + labecon.show(kind, m.diff_se) + ")";
+        cells.push(value + diff);
+      });
+      labecon.row(table, cells);
+    }
+  }
+
+  async function run() {
+    labecon.showProblems(problems, []);
+    status.textContent = "running…";
+    const samples = Number(document.getElementById("compare-samples").value);
+    const answer = await labecon.api("POST", "/api/compare", { scenarios: order, samples: samples });
+    status.textContent = "";
+    if (answer.ok) {
+      draw(answer.data);
+      page.dataset.compared = order.join(",");
+    } else {
+      labecon.showProblems(problems, answer.data.detail);
+    }
+  }
+
+  document.getElementById("compare-button").addEventListener("click", run);
+  if (order.length >= 2) run();
 })();
 
 // The data page: launch list prices of first-party text models (genai-prices), by tier.
@@ -132,10 +334,11 @@
   "use strict";
   const chart = document.getElementById("prices");
   if (!chart) return;
-  fetch("/api/prices").then((r) => r.json()).then((rows) => {
+  labecon.api("GET", "/api/prices").then((answer) => {
+    const rows = answer.data;
     const tiers = {};
-    for (const row of rows) {
-      (tiers[row.tier] = tiers[row.tier] || []).push(row);
+    for (const r of rows) {
+      (tiers[r.tier] = tiers[r.tier] || []).push(r);
     }
     const traces = Object.keys(tiers).sort().map((tier) => ({
       x: tiers[tier].map((r) => r.launch_date),
@@ -153,48 +356,4 @@
     chart.dataset.draws = String(Number(chart.dataset.draws || "0") + 1);
     chart.dataset.points = String(rows.length);
   });
-})();
-
-// The run page: a stored run's status, then its yearly cash fan and metrics once complete.
-(function () {
-  "use strict";
-  const page = document.getElementById("run");
-  if (!page) return;
-  const id = page.dataset.id;
-  const chart = document.getElementById("run-chart");
-  const status = document.getElementById("run-status");
-
-  function draw(document_) {
-    const cash = document_.views.cash.cash;
-    const x = document_.years;
-    Plotly.react(chart, [
-      { x: x, y: cash.p95, mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
-      { x: x, y: cash.p5, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(31,119,180,0.2)", name: "p5–p95" },
-      { x: x, y: cash.p50, mode: "lines+markers", line: { color: "#1f77b4" }, name: "median" },
-    ], {
-      title: { text: "Cash at the end of each year" },
-      yaxis: { tickformat: "$.3s" },
-      margin: { t: 40, r: 10, b: 40, l: 70 },
-    }, { displayModeBar: false, responsive: true });
-    chart.dataset.draws = String(Number(chart.dataset.draws || "0") + 1);
-    const table = document.getElementById("metrics");
-    for (const [name, value] of Object.entries(document_.metrics)) {
-      if (typeof value !== "object" || value === null || !("p50" in value)) continue;
-      const row = table.insertRow();
-      row.insertCell().textContent = name;
-      row.insertCell().textContent = value.p50 === null ? "—" : Number(value.p50).toPrecision(4);
-    }
-  }
-
-  async function poll() {
-    const run = await (await fetch("/api/runs/" + id)).json();
-    status.textContent = run.status + " (" + run.done + " of " + run.samples + " samples)";
-    page.dataset.status = run.status;
-    if (run.status === "complete") {
-      draw(await (await fetch("/api/runs/" + id + "/result")).json());
-    } else if (run.status === "queued" || run.status === "running") {
-      setTimeout(poll, 300);
-    }
-  }
-  poll();
 })();
