@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import inspect
 
@@ -221,3 +223,76 @@ def test_a_run_killed_mid_way_is_marked_failed_when_the_store_opens_again(url: s
     # A run of a live process is left alone.
     live = reopened.start_run(reopened.create_run("mine", samples=5, seed=2).id)
     assert Store(url).recovered == 0 and reopened.get_run(live.id).status == "running"
+
+
+def test_runs_of_another_machine_are_left_to_it(url: str) -> None:
+    """A team's store: a run that another machine runs is not judged by this machine's pids."""
+    store = Store(url)
+    store.create_scenario("mine", AMODEI)
+    run = store.start_run(store.create_run("mine", samples=5, seed=1).id, pid=2**22 + 17)
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"UPDATE runs SET owner_host = 'another-machine' WHERE id = '{run.id}'"
+        )
+    assert Store(url).recovered == 0 and store.get_run(run.id).status == "running"
+    with store.engine.begin() as connection:  # the same dead pid on this machine: recovered
+        connection.exec_driver_sql(f"UPDATE runs SET owner_host = NULL WHERE id = '{run.id}'")
+    assert Store(url).recovered == 1 and store.get_run(run.id).status == "failed"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
+    """`labecon serve` on the store at ``url``, up and answering."""
+    labecon = Path(sys.executable).with_name("labecon")
+    server = subprocess.Popen(
+        [str(labecon), "serve", "--db", url, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise AssertionError("labecon serve did not answer within 30 s")
+
+
+def test_a_server_killed_mid_run_leaves_the_run_failed_on_restart(url: str) -> None:
+    """SIGKILL `labecon serve` while a run computes; the restarted server shows it failed."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _serve(url, port)
+    try:
+        httpx.post(base + "/api/scenarios", json={"name": "big", "text": "extends: baseline\n"})
+        done = httpx.post(base + "/api/runs", json={"scenario": "big", "samples": 60, "seed": 1})
+        run = httpx.post(base + "/api/runs", json={"scenario": "big", "samples": 150_000}).json()
+        for _ in range(600):  # until it has done some chunks, not all
+            state = httpx.get(f"{base}/api/runs/{run['id']}").json()
+            if state["status"] == "running" and state["done"] > 0:
+                break
+            time.sleep(0.05)
+        assert state["status"] == "running" and 0 < state["done"] < 150_000
+        finished = httpx.get(f"{base}/api/runs/{done.json()['id']}").json()
+        assert finished["status"] == "complete"
+    finally:
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+    restarted = _serve(url, port)
+    try:
+        after = httpx.get(f"{base}/api/runs/{run['id']}").json()
+        assert after["status"] == "failed" and "interrupted" in after["error"]
+        result = httpx.get(f"{base}/api/runs/{run['id']}/result")
+        assert result.status_code == 409  # no half-written result
+        kept = httpx.get(f"{base}/api/runs/{done.json()['id']}/result")
+        assert kept.status_code == 200 and kept.json()["samples"] == 60  # the finished one stays
+        assert httpx.get(base + "/api/scenarios/big").json()["version"] == 1
+    finally:
+        restarted.terminate()
+        restarted.wait(timeout=10)

@@ -14,6 +14,7 @@ imports it.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -262,6 +263,7 @@ class Store:
                 labecon_version=__version__,
                 status="queued",
                 owner_pid=os.getpid(),  # the process that queued it runs it
+                owner_host=socket.gethostname(),
             )
             session.add(run)
             session.flush()
@@ -274,6 +276,7 @@ class Store:
             self._expect(run, "queued")
             run.status = "running"
             run.owner_pid = os.getpid() if pid is None else pid
+            run.owner_host = socket.gethostname()
             run.started_at = utc_now()
             return self._info(session, run)
 
@@ -354,16 +357,17 @@ class Store:
     def recover(self) -> int:
         """Mark failed the queued or running runs whose process is gone; returns how many.
 
-        Processes are those of this machine: a team's store on a server is recovered by the
-        machine that runs its runs.
+        A process is judged only on its own machine: runs that another machine runs (a team's
+        store on a database server) are left to that machine's next start.
         """
+        host = socket.gethostname()
         with self._session() as session:
             orphans = [
                 run
                 for run in session.scalars(
                     select(RunRecord).where(RunRecord.status.in_(("queued", "running")))
                 ).all()
-                if not _alive(run.owner_pid)
+                if run.owner_host in (None, host) and not _alive(run.owner_pid)
             ]
             for run in orphans:
                 run.status = "failed"

@@ -70,6 +70,8 @@ class RunRecord(Base):
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     owner_pid: Mapped[int | None] = mapped_column(Integer, default=None)
+    # the machine of owner_pid (schema 0002; empty for older runs: taken as this machine)
+    owner_host: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,4 +1,7 @@
-"""Runs keep their monthly fans (quantiles by month of cash, revenue, operating income).
+"""Runs keep their monthly fans and the machine that runs them.
+
+The fans are quantiles by month of cash, revenue and operating income; the machine lets
+recovery judge only its own processes.
 
 Revision ID: 0002
 Revises: 0001
@@ -16,12 +19,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add runs.result_monthly (JSON text; empty for runs stored before it)."""
+    """Add runs.result_monthly (JSON text) and runs.owner_host; empty for older runs."""
     with op.batch_alter_table("runs") as batch:
         batch.add_column(sa.Column("result_monthly", sa.Text, nullable=True))
+        batch.add_column(sa.Column("owner_host", sa.String(255), nullable=True))
 
 
 def downgrade() -> None:
-    """Drop it."""
+    """Drop them."""
     with op.batch_alter_table("runs") as batch:
+        batch.drop_column("owner_host")
         batch.drop_column("result_monthly")
