@@ -286,8 +286,9 @@ def test_a_server_killed_mid_run_leaves_the_run_failed_on_restart(url: str) -> N
         server.wait(timeout=10)
     restarted = _serve(url, port)
     try:
-        after = httpx.get(f"{base}/api/runs/{run['id']}").json()
-        assert after["status"] == "failed" and "interrupted" in after["error"]
+        # The run's worker process stops at its next chunk, or recovery finds it gone.
+        after = _wait_for(base, run["id"], ("failed",))
+        assert "interrupted" in after["error"]
         result = httpx.get(f"{base}/api/runs/{run['id']}/result")
         assert result.status_code == 409  # no half-written result
         kept = httpx.get(f"{base}/api/runs/{done.json()['id']}/result")
@@ -296,3 +297,47 @@ def test_a_server_killed_mid_run_leaves_the_run_failed_on_restart(url: str) -> N
     finally:
         restarted.terminate()
         restarted.wait(timeout=10)
+
+
+def _wait_for(base: str, run_id: str, statuses: tuple[str, ...]) -> dict[str, object]:
+    for _ in range(600):
+        state: dict[str, object] = httpx.get(f"{base}/api/runs/{run_id}").json()
+        if state["status"] in statuses:
+            return state
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} stayed {state['status']}")
+
+
+def test_a_worker_killed_mid_run_fails_its_run_and_the_server_goes_on(url: str) -> None:
+    """SIGKILL the worker process of a run: the run is failed, the next run completes."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _serve(url, port)
+    try:
+        httpx.post(base + "/api/scenarios", json={"name": "big", "text": "extends: baseline\n"})
+        run = httpx.post(base + "/api/runs", json={"scenario": "big", "samples": 150_000}).json()
+        for _ in range(600):
+            state = httpx.get(f"{base}/api/runs/{run['id']}").json()
+            if state["status"] == "running" and state["done"] > 0:
+                break
+            time.sleep(0.05)
+        with Store(url).engine.connect() as connection:
+            worker = connection.exec_driver_sql(
+                f"SELECT owner_pid FROM runs WHERE id = '{run['id']}'"
+            ).scalar_one()
+        assert worker != server.pid  # the run is in a worker process, not in the server
+        os.kill(worker, signal.SIGKILL)
+        failed = _wait_for(base, run["id"], ("failed",))
+        assert "the worker process running it stopped" in str(failed["error"])
+        assert httpx.get(f"{base}/api/runs/{run['id']}/result").status_code == 409
+        again = httpx.post(base + "/api/runs", json={"scenario": "big", "samples": 40, "seed": 2})
+        done = _wait_for(base, again.json()["id"], ("complete", "failed"))
+        assert done["status"] == "complete" and done["done"] == 40
+        # A server stopped (SIGTERM) mid-run marks its run failed and exits at once.
+        last = httpx.post(base + "/api/runs", json={"scenario": "big", "samples": 150_000}).json()
+        _wait_for(base, last["id"], ("running",))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    stopped = Store(url).get_run(last["id"])
+    assert stopped.status == "failed" and "the server stopped" in (stopped.error or "")

@@ -25,7 +25,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, inspect, select
+from sqlalchemy import Engine, create_engine, event, func, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -88,6 +88,7 @@ class RunInfo:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    done: int = 0  # samples done: all of them once complete
 
 
 def default_url() -> str:
@@ -112,7 +113,7 @@ def _alive(pid: int | None) -> bool:
 class Store:
     """Scenarios and runs in a database; see the module's docstring."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, recover: bool = True) -> None:
         self.url = url or default_url()
         if self.url.startswith("sqlite:///") and self.url != "sqlite:///:memory:":
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -127,7 +128,8 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.migrate()
-        self.recovered = self.recover()
+        # A worker process opening the store of its server does not judge others' runs.
+        self.recovered = self.recover() if recover else 0
 
     # -- schema ---------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -301,6 +303,16 @@ class Store:
             run.finished_at = utc_now()
             return self._info(session, run)
 
+    def set_progress(self, run_id: str, done: int) -> bool:
+        """Record a running run's samples done; False if it is no longer running (cancelled)."""
+        with self._session() as session:
+            updated = session.execute(
+                update(RunRecord)
+                .where(RunRecord.id == run_id, RunRecord.status == "running")
+                .values(done=done)
+            )
+            return bool(getattr(updated, "rowcount", 0))
+
     def fail_run(self, run_id: str, error: str) -> RunInfo:
         """Mark a queued or running run failed, with why."""
         with self._session() as session:
@@ -430,12 +442,14 @@ def _info(run: RunRecord, number: int | None) -> RunInfo:
         created_at=run.created_at,
         started_at=run.started_at,
         finished_at=run.finished_at,
+        done=run.samples if run.status == "complete" else run.done or 0,
     )
 
 
 def _sqlite_pragmas(connection: Any, _: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")  # worker processes write the same file [ms]
     cursor.close()
 
 

@@ -72,6 +72,7 @@ class RunRecord(Base):
     owner_pid: Mapped[int | None] = mapped_column(Integer, default=None)
     # the machine of owner_pid (schema 0002; empty for older runs: taken as this machine)
     owner_host: Mapped[str | None] = mapped_column(String(255), default=None)
+    done: Mapped[int | None] = mapped_column(Integer, default=None)  # samples done (0002)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -8,9 +8,11 @@ evaluated as code.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import threading
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -218,13 +220,20 @@ def create_app(
 ) -> FastAPI:
     """The API on ``store``; with ``token``, writes need ``Authorization: Bearer TOKEN``.
 
-    Runs execute on a pool of ``workers`` threads, not in the request.
+    Runs execute on a pool of ``workers`` worker processes, not in the request.
     """
     limits = limits or Limits()
     pool = RunPool(store, workers)
     previews: dict[str, int] = {}  # session -> its newest preview's ticket
     previews_lock = threading.Lock()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        pool.shutdown()  # the server stops: its runs stop at their next chunk, failed
+
     app = FastAPI(
+        lifespan=lifespan,
         title="labecon",
         version=__version__,
         description="Scenarios and runs of labecon, the economics of foundation-model labs.",
@@ -337,8 +346,6 @@ def create_app(
         return Response(status_code=204)
 
     def run_out(info: RunInfo) -> RunOut:
-        progress = pool.progress.get(info.id)
-        done = info.samples if info.status == "complete" else progress.done if progress else 0
         return RunOut(
             id=info.id,
             scenario=info.scenario_name,
@@ -347,7 +354,7 @@ def create_app(
             seed=info.seed,
             status=info.status,
             error=info.error,
-            done=done,
+            done=info.done,
             labecon_version=info.labecon_version,
             created_at=_when(info.created_at) or "",
             finished_at=_when(info.finished_at),

@@ -1,7 +1,8 @@
-"""Runs keep their monthly fans and the machine that runs them.
+"""Runs keep their monthly fans, the machine that runs them and their progress.
 
 The fans are quantiles by month of cash, revenue and operating income; the machine lets
-recovery judge only its own processes.
+recovery judge only its own processes; progress (samples done) is written by the worker
+process that runs the run, for any server to read.
 
 Revision ID: 0002
 Revises: 0001
@@ -19,14 +20,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add runs.result_monthly (JSON text) and runs.owner_host; empty for older runs."""
+    """Add runs.result_monthly (JSON text), owner_host and done; empty for older runs."""
     with op.batch_alter_table("runs") as batch:
         batch.add_column(sa.Column("result_monthly", sa.Text, nullable=True))
         batch.add_column(sa.Column("owner_host", sa.String(255), nullable=True))
+        batch.add_column(sa.Column("done", sa.Integer, nullable=True))
 
 
 def downgrade() -> None:
     """Drop them."""
     with op.batch_alter_table("runs") as batch:
+        batch.drop_column("done")
         batch.drop_column("owner_host")
         batch.drop_column("result_monthly")
