@@ -162,3 +162,28 @@ def test_compare_two_scenarios(server: tuple[str, Store], browser: Any) -> None:
     assert page.locator("#problems li").first.inner_text().startswith("scenarios:")
     assert errors == []
     page.close()
+
+
+def test_start_from_an_example_run_it_and_cancel(server: tuple[str, Store], browser: Any) -> None:
+    base, store = server
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(base + "/", wait_until="load")
+    page.locator("#examples button[data-example='baseline']").click()
+    page.wait_for_url(base + "/scenarios/baseline")
+    assert store.get_scenario("baseline").text == "extends: baseline\n"
+    page.wait_for_function("() => Number(document.querySelector('#chart').dataset.draws) >= 1")
+    page.goto(base + "/", wait_until="load")  # the name is taken now: the next is baseline-2
+    page.locator("#examples button[data-example='baseline']").click()
+    page.wait_for_url(base + "/scenarios/baseline-2")
+
+    page.locator("#run-button").click()  # 10,000 samples in a worker process
+    page.wait_for_url(base + "/runs/*")
+    page.locator("#cancel").click()  # shown while the run is queued or running
+    page.wait_for_function("() => document.querySelector('#run').dataset.status === 'cancelled'")
+    run_id = page.url.rsplit("/", 1)[-1]
+    assert store.get_run(run_id).status == "cancelled" and store.get_run(run_id).samples == 10_000
+    assert page.locator("#cancel").is_hidden()
+    assert errors == []
+    page.close()

@@ -52,8 +52,10 @@ def index_page(stored: list[ScenarioVersion], runs: list[RunInfo] | None = None)
         f"(version {s.version})</li>"
         for s in stored
     )
+    taken = {s.name for s in stored}
     examples = "".join(
-        f"<li><b>{html.escape(name)}</b>: {html.escape(text)}</li>"
+        f"<li><button class='start' data-example='{html.escape(name)}'>Start from "
+        f"{html.escape(name)}</button> {html.escape(text)}</li>"
         for name, text in builtin_descriptions().items()
     )
     return _page(
@@ -62,8 +64,8 @@ def index_page(stored: list[ScenarioVersion], runs: list[RunInfo] | None = None)
         + (
             f"<ul id='stored'>{rows}</ul>"
             if rows
-            else "<p id='stored'>None yet: store one "
-            "with POST /api/scenarios (see <a href='/docs'>/docs</a>).</p>"
+            else "<p id='stored'>None yet: start from a built-in example below, or store "
+            "one with POST /api/scenarios (see <a href='/docs'>/docs</a>).</p>"
         )
         + "<h2>Runs</h2><ul id='runs'>"
         + "".join(
@@ -73,7 +75,10 @@ def index_page(stored: list[ScenarioVersion], runs: list[RunInfo] | None = None)
         )
         + "</ul><p><a href='/compare'>Compare scenarios</a> on common random numbers. "
         "<a href='/data'>Explore the data</a>: the fact base and API prices.</p>"
-        + f"<h2>Built-in examples</h2><ul>{examples}</ul>",
+        + "<h2>Built-in examples</h2><p>Each starts a stored scenario of your own that "
+        "extends it: its page has the levers and the editor.</p>"
+        + f"<ul id='examples' data-taken='{html.escape(json.dumps(sorted(taken)))}'>"
+        + f"{examples}</ul><ul id='problems' hidden></ul>",
     )
 
 
@@ -88,6 +93,7 @@ def run_page(run: RunInfo) -> str:
         f"<h1><a href='/'>labecon</a> · run of {html.escape(run.scenario_name)}</h1>"
         f"<div id='run' data-id='{run.id}'><p>{run.samples:,} samples, seed {run.seed}, "
         f"labecon {html.escape(run.labecon_version)}: <span id='run-status'></span> "
+        "<button id='cancel' hidden>Cancel</button> "
         f"<a href='/api/runs/{run.id}/result.csv'>CSV</a> · "
         f"<a href='/api/runs/{run.id}/result.parquet'>Parquet</a> · "
         f"<a href='/api/runs/{run.id}/result'>JSON</a></p>"

@@ -97,6 +97,25 @@ const labecon = (function () {
   return { api: api, money: money, kindOf: kindOf, show: show, signed: signed, fan: fan, plot: plot, showProblems: showProblems, row: row };
 })();
 
+// The index: start a stored scenario from a built-in example (it extends the example).
+(function () {
+  "use strict";
+  const list = document.getElementById("examples");
+  if (!list) return;
+  const taken = new Set(JSON.parse(list.dataset.taken || "[]"));
+  list.querySelectorAll("button.start").forEach((button) => button.addEventListener("click", async () => {
+    const example = button.dataset.example;
+    let name = example;
+    for (let n = 2; taken.has(name); n++) name = example + "-" + n;
+    const answer = await labecon.api("POST", "/api/scenarios", { name: name, text: "extends: " + example + "\n" });
+    if (answer.ok) {
+      window.location.href = "/scenarios/" + encodeURIComponent(name);
+    } else {
+      labecon.showProblems(document.getElementById("problems"), answer.data.detail);
+    }
+  }));
+})();
+
 // The scenario page: levers (sliders), the YAML editor with inline validation, a cash fan.
 // A lever's move is drawn first from QUICK samples, then from FULL once the levers rest;
 // a newer preview of this page supersedes one still running (the server stops it).
@@ -253,8 +272,15 @@ const labecon = (function () {
     }
   }
 
+  const cancel = document.getElementById("cancel");
+  cancel.addEventListener("click", async () => {
+    cancel.disabled = true;
+    await labecon.api("POST", "/api/runs/" + id + "/cancel");
+  });
+
   async function poll() {
     const run = (await labecon.api("GET", "/api/runs/" + id)).data;
+    cancel.hidden = !(run.status === "queued" || run.status === "running");
     status.textContent = run.status + " (" + run.done + " of " + run.samples + " samples)" + (run.error ? ": " + run.error : "");
     if (run.status === "complete") {
       const result = (await labecon.api("GET", "/api/runs/" + id + "/result")).data;
