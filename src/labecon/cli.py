@@ -801,7 +801,9 @@ def serve(
     store = Store(db)
     if store.recovered:
         _error_console().print(f"Marked {store.recovered} interrupted run(s) failed.")
-    uvicorn.run(create_app(store, token=token), host=host, port=port, log_level="info")
+    web = create_app(store, token=token)
+    web.state.pool.warm()  # worker processes ready before the first run
+    uvicorn.run(web, host=host, port=port, log_level="info")
 
 
 @app.command()

@@ -88,6 +88,11 @@ def execute(target: Store | str, run_id: str, server_pid: int) -> str:
     return "complete"
 
 
+def _ready() -> bool:
+    """A worker's first task: nothing, once this module (and the engine) is imported."""
+    return True
+
+
 @dataclass
 class RunPool:
     """Runs of one store on ``workers`` worker processes (threads for a store in memory)."""
@@ -136,6 +141,11 @@ class RunPool:
                     "interrupted: the worker process running it stopped (killed, or out of "
                     "memory); start the run again",
                 )
+
+    def warm(self) -> None:
+        """Start the worker processes now, so that the first run does not wait for them."""
+        for _ in range(self.workers):
+            self._pool.submit(_ready)
 
     def cancel(self, run_id: str) -> None:
         """Cancel a queued or running run; a running one stops at its next chunk."""

@@ -281,7 +281,8 @@ const labecon = (function () {
   async function poll() {
     const run = (await labecon.api("GET", "/api/runs/" + id)).data;
     cancel.hidden = !(run.status === "queued" || run.status === "running");
-    status.textContent = run.status + " (" + run.done + " of " + run.samples + " samples)" + (run.error ? ": " + run.error : "");
+    const summarising = run.status === "running" && run.done === run.samples;
+    status.textContent = (summarising ? "summarising" : run.status) + " (" + run.done + " of " + run.samples + " samples)" + (run.error ? ": " + run.error : "");
     if (run.status === "complete") {
       const result = (await labecon.api("GET", "/api/runs/" + id + "/result")).data;
       const monthly = await labecon.api("GET", "/api/runs/" + id + "/monthly");
