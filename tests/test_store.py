@@ -14,6 +14,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -264,21 +265,35 @@ def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
     raise AssertionError("labecon serve did not answer within 30 s")
 
 
+def _served(url: str) -> tuple[subprocess.Popen[bytes], str, int]:
+    """`labecon serve` on a free port with scenario 'big' (baseline) stored: server, URL, port."""
+    port = _free_port()
+    server = _serve(url, port)
+    base = f"http://127.0.0.1:{port}"
+    httpx.post(base + "/api/scenarios", json={"name": "big", "text": "extends: baseline\n"})
+    return server, base, port
+
+
+def _mid_run(base: str) -> dict[str, Any]:
+    """Start a long run of scenario 'big'; return it once it has done some chunks, not all."""
+    run: dict[str, Any] = httpx.post(
+        base + "/api/runs", json={"scenario": "big", "samples": 150_000}
+    ).json()
+    for _ in range(600):
+        state = httpx.get(f"{base}/api/runs/{run['id']}").json()
+        if state["status"] == "running" and state["done"] > 0:
+            break
+        time.sleep(0.05)
+    assert state["status"] == "running" and 0 < state["done"] < 150_000
+    return run
+
+
 def test_a_server_killed_mid_run_leaves_the_run_failed_on_restart(url: str) -> None:
     """SIGKILL `labecon serve` while a run computes; the restarted server shows it failed."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = _serve(url, port)
+    server, base, port = _served(url)
     try:
-        httpx.post(base + "/api/scenarios", json={"name": "big", "text": "extends: baseline\n"})
         done = httpx.post(base + "/api/runs", json={"scenario": "big", "samples": 60, "seed": 1})
-        run = httpx.post(base + "/api/runs", json={"scenario": "big", "samples": 150_000}).json()
-        for _ in range(600):  # until it has done some chunks, not all
-            state = httpx.get(f"{base}/api/runs/{run['id']}").json()
-            if state["status"] == "running" and state["done"] > 0:
-                break
-            time.sleep(0.05)
-        assert state["status"] == "running" and 0 < state["done"] < 150_000
+        run = _mid_run(base)
         finished = httpx.get(f"{base}/api/runs/{done.json()['id']}").json()
         assert finished["status"] == "complete"
     finally:
@@ -310,17 +325,9 @@ def _wait_for(base: str, run_id: str, statuses: tuple[str, ...]) -> dict[str, ob
 
 def test_a_worker_killed_mid_run_fails_its_run_and_the_server_goes_on(url: str) -> None:
     """SIGKILL the worker process of a run: the run is failed, the next run completes."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = _serve(url, port)
+    server, base, _port = _served(url)
     try:
-        httpx.post(base + "/api/scenarios", json={"name": "big", "text": "extends: baseline\n"})
-        run = httpx.post(base + "/api/runs", json={"scenario": "big", "samples": 150_000}).json()
-        for _ in range(600):
-            state = httpx.get(f"{base}/api/runs/{run['id']}").json()
-            if state["status"] == "running" and state["done"] > 0:
-                break
-            time.sleep(0.05)
+        run = _mid_run(base)
         with Store(url).engine.connect() as connection:
             worker = connection.exec_driver_sql(
                 f"SELECT owner_pid FROM runs WHERE id = '{run['id']}'"
