@@ -295,6 +295,15 @@ def test_levers_span_each_uncertain_input_from_p5_to_p95(client: TestClient) -> 
     assert lever["name"] == "generations.cost_multiplier" and lever["kind"] == "number"
     assert (lever["low"], lever["high"]) == (pytest.approx(2.0), pytest.approx(4.0))
     assert lever["value"] == pytest.approx(8**0.5) and lever["step"] == pytest.approx(0.02)
+    assert lever["swing"] is None or lever["swing"] > 0
+    # The key levers: the inputs that move the capital need most, ranked by tornado swing.
+    ranked = client.post("/api/levers", json={"text": "extends: baseline\n"}).json()
+    assert len(ranked) == 8  # of baseline's 30 uncertain inputs
+    swings = [lever["swing"] for lever in ranked]
+    assert swings == sorted(swings, reverse=True) and swings[-1] > 0
+    frame = labecon.sensitivity("baseline", "capital_need_usd")
+    assert [lever["name"] for lever in ranked] == list(frame["input"][:8])
+    assert swings == pytest.approx(list(frame["swing"][:8]))
     bad = client.post("/api/levers", json={"text": "extends: nwc\nhorizon_months: -1\n"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == [
         "body",

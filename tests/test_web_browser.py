@@ -62,8 +62,14 @@ def test_move_a_lever_see_the_chart_change_fix_and_save(
     first = page.evaluate("() => document.querySelector('#chart').dataset.median")
     draws = page.evaluate("() => Number(document.querySelector('#chart').dataset.draws)")
 
-    # A lever: the first training run at its 95th percentile costs more, so less cash.
-    slider = page.locator("#levers input[data-name='generations.first_training_cost']")
+    # The key lever first: the largest tornado swing of the capital need.
+    ranked = labecon.sensitivity("baseline", "capital_need_usd")
+    assert (
+        page.locator("#levers input[type=range]").first.get_attribute("data-name")
+        == (ranked["input"].iloc[0])
+    )
+    # A lever at its 95th percentile: a dearer largest training run changes the cash.
+    slider = page.locator("#levers input[type=range][data-name='generations.max_training_cost']")
     slider.evaluate("(s) => { s.value = s.max; s.dispatchEvent(new Event('input')); }")
     page.wait_for_function(
         "n => Number(document.querySelector('#chart').dataset.draws) > n", arg=draws
@@ -73,6 +79,21 @@ def test_move_a_lever_see_the_chart_change_fix_and_save(
     # ...first from 1,000 samples, then refined to 10,000 once the levers rest
     page.wait_for_function("() => document.querySelector('#chart').dataset.samples === '10000'")
     assert "over 10,000 samples" in page.locator("#status").inner_text()
+    # A value typed next to a slider moves it and redraws.
+    draws = page.evaluate("() => Number(document.querySelector('#chart').dataset.draws)")
+    typed = page.locator("#levers input[type=number][data-name='generations.max_training_cost']")
+    typed.fill("30000000000")
+    typed.dispatch_event("change")
+    page.wait_for_function(
+        "n => Number(document.querySelector('#chart').dataset.draws) > n", arg=draws
+    )
+    step = float(slider.evaluate("(s) => s.step"))
+    assert abs(float(slider.evaluate("(s) => s.value")) - 30e9) <= step  # snapped to its step
+    lever = page.locator("#levers label").filter(
+        has=page.locator("input[type=number][data-name='generations.max_training_cost']")
+    )
+    shown = lever.locator("output").inner_text()
+    assert shown == "$30.00B"  # the typed value is the one set
     assert page.locator("#chart svg.main-svg .trace").count() >= 2  # the fan and the median
 
     # The editor flags a bad value with its field path, then takes the fix.

@@ -24,8 +24,10 @@ body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
 main { display: grid; grid-template-columns: minmax(18rem, 28rem) 1fr; gap: 1.5rem; }
 textarea { width: 100%; height: 22rem; font-family: monospace; font-size: 0.85rem; }
 .lever { display: grid; grid-template-columns: 1fr; margin: 0.4rem 0; font-size: 0.85rem; }
-.lever input { width: 100%; }
+.lever .row { display: grid; grid-template-columns: 1fr 7rem; gap: 0.4rem; }
+.lever input[type=range] { width: 100%; }
 #problems { color: #b00020; }
+.note { font-size: 0.8rem; color: #555; }
 #chart { height: 26rem; }
 .fan { height: 20rem; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(24rem, 1fr)); }
@@ -156,7 +158,9 @@ def scenario_page(version: ScenarioVersion) -> str:
         f"<h1><a href='/'>labecon</a> · {name} <small id='version'>version {version.version}"
         "</small></h1>"
         f"<main id='scenario' data-name='{name}' data-version='{version.version}'>"
-        "<section><h2>Levers</h2><div id='levers'></div>"
+        "<section><h2>Levers</h2><p class='note'>The uncertain inputs that move the capital "
+        "need most (tornado, p5 to p95), each set for every sample; the others vary.</p>"
+        "<div id='levers'></div>"
         "<h2>Scenario</h2>"
         f"<textarea id='editor' spellcheck='false'>{html.escape(version.text)}</textarea>"
         "<ul id='problems' hidden></ul><p><button id='save'>Save as a new version</button> "

@@ -2,8 +2,10 @@
 
 A lever is one of the scenario's uncertain inputs, set to a number for every sample (the
 others keep varying): its slider spans the input's 5th to 95th percentile and starts at its
-median. A preview is a small run (a few thousand samples) with the levers set, reduced to
-what the scenario page draws.
+median. The key levers are those that move the capital the lab must raise most: the inputs
+ranked by their tornado swing of ``capital_need_usd`` (labecon.sensitivity), the rest in
+declaration order. A preview is a small run (a few thousand samples) with the levers set,
+reduced to what the scenario page draws.
 """
 
 from __future__ import annotations
@@ -14,18 +16,42 @@ from typing import Any
 import numpy as np
 
 from labecon.api import Progress, simulate
+from labecon.errors import OptionError
 from labecon.result import Result, statistics
 from labecon.scenario.citations import field_meta
 from labecon.scenario.schema import Scenario
+from labecon.sensitivity import tornado
 
-#: Levers a scenario page shows at most: its first uncertain inputs, in declaration order.
+#: Levers a scenario page shows at most.
 MAX_LEVERS = 8
+#: The metric whose tornado ranks the levers: the capital the lab must raise [USD] (the
+#: essays' question: how much money does it take).
+LEVER_METRIC = "capital_need_usd"
 
 
 def levers(scenario: Scenario) -> list[dict[str, Any]]:
-    """The scenario's levers: name, kind, slider range (p5..p95) and start (the median)."""
+    """The key levers: name, kind, slider range (p5..p95), start (median) and swing [USD].
+
+    ``swing`` is the input's tornado swing of the capital need (None when not ranked).
+    """
+    uncertain = dict(scenario.uncertain_inputs())
+    swings: dict[str, float] = {}
+    if uncertain:
+        try:
+            frame = tornado(scenario, LEVER_METRIC)
+        except OptionError:  # a metric the scenario cannot give: declaration order
+            frame = None
+        if frame is not None:
+            swings = {
+                str(name): float(swing)
+                for name, swing in zip(frame["input"], frame["swing"], strict=True)
+                if np.isfinite(swing) and swing > 0
+            }
+    ranked = sorted(swings, key=lambda name: -swings[name])
+    order = ranked + [name for name in uncertain if name not in swings]
     out = []
-    for name, dist in list(scenario.uncertain_inputs())[:MAX_LEVERS]:
+    for name in order[:MAX_LEVERS]:
+        dist = uncertain[name]
         meta = field_meta(name.split("."))
         low, high = dist.quantile(0.05), dist.quantile(0.95)
         out.append(
@@ -36,6 +62,7 @@ def levers(scenario: Scenario) -> list[dict[str, Any]]:
                 "high": high,
                 "value": dist.median,
                 "step": (high - low) / 100 if high > low else 1.0,
+                "swing": swings.get(name),
             }
         )
     return out

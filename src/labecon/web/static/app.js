@@ -182,15 +182,31 @@ const labecon = (function () {
       const shown = document.createElement("output");
       const format = (v) => (lever.kind === "money" ? labecon.money(v) : lever.kind === "rate" ? (100 * v).toFixed(1) + "%" : Number(v).toPrecision(3));
       shown.textContent = format(lever.value);
+      if (lever.swing !== null) title.title = "p5 to p95 moves the capital need by " + labecon.money(lever.swing);
       const slider = document.createElement("input");
       Object.assign(slider, { type: "range", min: lever.low, max: lever.high, step: lever.step, value: lever.value });
       slider.dataset.name = lever.name;
-      slider.addEventListener("input", () => {
-        values[lever.name] = Number(slider.value);
-        shown.textContent = format(Number(slider.value));
+      const exact = document.createElement("input"); // the same value, typed
+      Object.assign(exact, { type: "number", step: "any", value: Number(lever.value).toPrecision(4) });
+      exact.dataset.name = lever.name;
+      const set = (value) => {
+        values[lever.name] = value;
+        shown.textContent = format(value);
         schedule(rerun, 60);
+      };
+      slider.addEventListener("input", () => {
+        exact.value = Number(slider.value).toPrecision(4);
+        set(Number(slider.value));
       });
-      label.append(title, slider, shown);
+      exact.addEventListener("change", () => {
+        if (exact.value === "" || !Number.isFinite(Number(exact.value))) return;
+        slider.value = exact.value; // a typed value may lie outside p5..p95: the slider stops at its end
+        set(Number(exact.value));
+      });
+      const row = document.createElement("span");
+      row.className = "row";
+      row.append(slider, exact);
+      label.append(title, row, shown);
       leverBox.appendChild(label);
     }
   }
