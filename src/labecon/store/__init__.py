@@ -115,9 +115,9 @@ class Store:
 
     def __init__(self, url: str | None = None, *, recover: bool = True) -> None:
         self.url = url or default_url()
-        if self.url.startswith("sqlite:///") and self.url != "sqlite:///:memory:":
+        if self.url.startswith("sqlite:///") and not self.in_memory:
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        if self.url in ("sqlite://", "sqlite:///:memory:"):
+        if self.in_memory:
             # One in-memory database shared by every thread (each connection would get its own)
             self.engine: Engine = create_engine(
                 self.url, poolclass=StaticPool, connect_args={"check_same_thread": False}
@@ -130,6 +130,11 @@ class Store:
         self.migrate()
         # A worker process opening the store of its server does not judge others' runs.
         self.recovered = self.recover() if recover else 0
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the database lives in this process's memory (SQLite ``sqlite://``)."""
+        return self.url in ("sqlite://", "sqlite:///:memory:")
 
     # -- schema ---------------------------------------------------------------------------
     def migrate(self) -> None:

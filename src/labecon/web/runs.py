@@ -29,8 +29,12 @@ from labecon.store import ConflictError, Store, scenario_from_text
 from labecon.web.preview import monthly_fans
 
 
-class _StoppedError(Exception):
-    """Raised in a run's progress callback: the run was cancelled, or its server is gone."""
+class _CancelledError(Exception):
+    """Raised in a run's progress callback: the run no longer runs (cancelled, failed)."""
+
+
+class _OrphanedError(Exception):
+    """Raised in a run's progress callback: the server that started the worker is gone."""
 
 
 _STORES: dict[str, Store] = {}  # a worker process's store, one per URL
@@ -54,9 +58,9 @@ def execute(target: Store | str, run_id: str, server_pid: int) -> str:
 
     def tick(done: int, _total: int) -> None:
         if not store.set_progress(run_id, done):
-            raise _StoppedError("cancelled")
+            raise _CancelledError
         if os.getppid() != server_pid and os.getpid() != server_pid:
-            raise _StoppedError("server")
+            raise _OrphanedError
 
     try:
         scenario = scenario_from_text(store.run_scenario_text(run_id), info.scenario_name)
@@ -70,9 +74,9 @@ def execute(target: Store | str, run_id: str, server_pid: int) -> str:
         document = json_text(result.to_dict())
         table = parquet_bytes(result)
         monthly = json_text(monthly_fans(result))
-    except _StoppedError as stop:
-        if str(stop) == "cancelled":
-            return "cancelled"
+    except _CancelledError:
+        return "cancelled"
+    except _OrphanedError:
         error = f"interrupted: its server (pid {server_pid}) stopped; start the run again"
         with contextlib.suppress(ConflictError):
             store.fail_run(run_id, error)
@@ -103,7 +107,7 @@ class RunPool:
     _active: set[str] = field(default_factory=set)  # submitted, not finished
 
     def __post_init__(self) -> None:
-        self.processes = self.store.url not in ("sqlite://", "sqlite:///:memory:")
+        self.processes = not self.store.in_memory
         self._pool = self._new_pool()
 
     def _new_pool(self) -> Executor:
