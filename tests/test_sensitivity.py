@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import labecon
 from labecon.errors import OptionError
 from labecon.metrics import metric_values
-from labecon.sensitivity import morris, sensitivity, sobol, tornado
+from labecon.sensitivity import model_runs, morris, sensitivity, sobol, tornado
 
 B = 1e9
 M = 1e6
@@ -343,3 +343,16 @@ def test_a_constant_metric_has_no_sobol_indices() -> None:
     # Funding is unlimited: never insolvent, insolvent = 0 at every point.
     text = error_of(sobol, "sobol-product", "insolvent", n=8)
     assert "metric: 'insolvent' takes the same value (0) at all 32 points" in text
+
+
+def test_model_runs_counts_each_methods_design_before_it_runs() -> None:
+    # baseline: 30 uncertain inputs, no per-month raise events (one sample per tornado point)
+    assert model_runs("baseline", "tornado") == 2 * 30 + 1
+    one = ["generations.cost_multiplier"]
+    assert model_runs("baseline", "tornado", samples=3, inputs=one) == (2 * 1 + 1) * 3
+    assert model_runs("baseline", "morris", trajectories=4) == 4 * 31
+    assert model_runs("baseline", "sobol", n=8, inputs=["a", "b"]) == 8 * 4
+    frame = sensitivity("baseline", "capital_need_usd", "morris", trajectories=2)
+    assert frame.attrs["evaluations"] == model_runs("baseline", "morris", trajectories=2)
+    with pytest.raises(OptionError, match="method: 'shapley' is not accepted"):
+        model_runs("baseline", "shapley")

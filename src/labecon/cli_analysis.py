@@ -24,18 +24,14 @@ from labecon.discovery import input_kind
 from labecon.formatting import format_input
 from labecon.metrics import metric_kind
 from labecon.scenario.loading import load_scenario
+from labecon.sensitivity import METHOD_OPTIONS as SENSITIVITY_OPTIONS
 from labecon.sensitivity import METHODS, sensitivity
 
 #: Characters of a bar at most (a tornado's two sides together), and at least (or none).
 BAR = 21
 MIN_BAR = 7
 #: The options that belong to one method only, by flag.
-METHOD_OPTIONS = {
-    "--samples": "tornado",
-    "--n": "sobol",
-    "--trajectories": "morris",
-    "--levels": "morris",
-}
+METHOD_OPTIONS = {f"--{option}": method for option, method in SENSITIVITY_OPTIONS.items()}
 
 
 def sensitivity_command(

@@ -96,6 +96,16 @@ ROWS_PER_RUN = 2048
 CONF_LEVEL = 0.95
 BOOTSTRAP_RESAMPLES = 1000
 
+#: The options that belong to one method only (each method's design size).
+METHOD_OPTIONS: dict[str, Method] = {
+    "samples": "tornado",
+    "trajectories": "morris",
+    "levels": "morris",
+    "n": "sobol",
+}
+#: The option that sets each method's number of model runs.
+SIZE_OPTION: dict[str, str] = {"tornado": "samples", "morris": "trajectories", "sobol": "n"}
+
 TORNADO_COLUMNS = (
     "input",
     "low_value",
@@ -192,7 +202,7 @@ def tornado(
         metric,
         "tornado",
         seed,
-        evaluations=len(points) * per_point,
+        evaluations=_runs("tornado", count, per_point, 0, 0),
         censored=censored,
         samples_per_point=per_point,
     )
@@ -257,7 +267,7 @@ def sobol(
             f"n: {n!r} is not accepted; accepted: a power of 2 of at least 8, e.g. 256, 512 "
             "or 1024 (Saltelli's design on Sobol' points is balanced only for powers of 2)"
         )
-    evaluations = n * (len(names) + 2)
+    evaluations = _runs("sobol", len(names), 0, 0, n)
     _check_evaluations("n", n, evaluations, len(names))
     sample_rng, analyse_rng, run_seed = _streams(seed)
     problem = _problem(names)
@@ -364,7 +374,7 @@ def morris(
         raise OptionError(
             f"levels: {levels!r} is not accepted; accepted: an even integer >= 2 (4 is usual)"
         )
-    evaluations = trajectories * (len(names) + 1)
+    evaluations = _runs("morris", len(names), 0, trajectories, 0)
     _check_evaluations("trajectories", trajectories, evaluations, len(names))
     sample_rng, analyse_rng, run_seed = _streams(seed)
     problem = _problem(names)
@@ -435,6 +445,40 @@ def sensitivity(
                 + ", ".join(accepted)
             )
     return function(scenario, metric, **options)
+
+
+def model_runs(
+    scenario: ScenarioLike,
+    method: str,
+    *,
+    inputs: str | Sequence[str] | None = None,
+    samples: int | None = None,
+    trajectories: int = 50,
+    n: int = 512,
+    **_others: Any,
+) -> int:
+    """How many times ``method`` runs the model on ``scenario`` with these options.
+
+    For k inputs: tornado (2k + 1) s (the base, then each input at its p5 and its p95, s
+    samples a point), morris r (k + 1), sobol n (k + 2). Other options do not change it.
+    """
+    loaded = load_scenario(scenario)
+    if inputs is None:
+        count = len(list(loaded.uncertain_inputs()))
+    else:
+        count = 1 if isinstance(inputs, str) else len(inputs)
+    return _runs(method, count, _tornado_samples(loaded, samples), trajectories, n)
+
+
+def _runs(method: str, inputs: int, per_point: int, trajectories: int, n: int) -> int:
+    """Model runs of a method's design over ``inputs`` inputs (see :func:`model_runs`)."""
+    if method == "tornado":
+        return (2 * inputs + 1) * per_point
+    if method == "morris":
+        return trajectories * (inputs + 1)
+    if method == "sobol":
+        return n * (inputs + 2)
+    raise OptionError(f"method: {method!r} is not accepted; accepted: {', '.join(METHODS)}")
 
 
 # -- shared steps ----------------------------------------------------------------------------

@@ -27,10 +27,9 @@ from labecon.compare import compare
 from labecon.errors import MISSING, OptionError, ScenarioError
 from labecon.facts import load_facts, search_facts
 from labecon.facts.prices import price_table
-from labecon.sampler import monthly_streams
 from labecon.scenario.loading import builtin_descriptions, builtin_text
 from labecon.scenario.schema import Scenario
-from labecon.sensitivity import EVENT_SAMPLES, sensitivity
+from labecon.sensitivity import METHOD_OPTIONS, SIZE_OPTION, model_runs, sensitivity
 from labecon.store import (
     ConflictError,
     NotFoundError,
@@ -140,27 +139,6 @@ class SensitivityIn(BaseModel):
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
 
 
-#: The options of each sensitivity method (the rest are refused with the method named).
-SENSITIVITY_OPTIONS = {
-    "tornado": ("samples",),
-    "morris": ("trajectories", "levels"),
-    "sobol": ("n",),
-}
-
-
-def sensitivity_runs(body: SensitivityIn, inputs: int, event_samples: int) -> int:
-    """How many times an analysis runs the model: the figure its limit applies to.
-
-    tornado 2 k s + s (each input at p5 and p95, and the base), morris r (k + 1), sobol
-    n (k + 2), for k inputs (labecon.sensitivity's designs).
-    """
-    if body.method == "tornado":
-        return (2 * inputs + 1) * (body.samples or event_samples)
-    if body.method == "morris":
-        return (body.trajectories or 50) * (inputs + 1)
-    return (body.n or 512) * (inputs + 2)
-
-
 class RunOut(BaseModel):
     """A run's record and progress (samples done of total while it runs)."""
 
@@ -205,10 +183,6 @@ def _problems(exc: ScenarioError) -> list[dict[str, Any]]:
         }
         for problem in exc.problems
     ]
-
-
-def _owner(option: str) -> str:
-    return next(m for m, names in SENSITIVITY_OPTIONS.items() if option in names)
 
 
 def _when(value: datetime | None) -> str | None:
@@ -499,31 +473,32 @@ def create_app(
         Runs in the request, so its model runs are limited (``max_sensitivity_runs``). The
         rows are the method's table, most important input first.
         """
-        for option in ("samples", "n", "trajectories", "levels"):
-            if getattr(body, option) is not None and option not in SENSITIVITY_OPTIONS[body.method]:
+        options = {
+            name: getattr(body, name) for name in METHOD_OPTIONS if getattr(body, name) is not None
+        }
+        for option in options:
+            if METHOD_OPTIONS[option] != body.method:
+                own = [name for name, method in METHOD_OPTIONS.items() if method == body.method]
                 raise HTTPException(
                     status_code=422,
                     detail=[
                         {
                             "loc": ["body", option],
-                            "msg": f"applies to method {_owner(option)} only, not "
-                            f"{body.method}; accepted with {body.method}: "
-                            + ", ".join(SENSITIVITY_OPTIONS[body.method]),
+                            "msg": f"applies to method {METHOD_OPTIONS[option]} only, not "
+                            f"{body.method}; accepted with {body.method}: " + ", ".join(own),
                         }
                     ],
                 )
         scenario = scenario_of(store.get_scenario(body.scenario, body.version).text)
         over("horizon_months", scenario.horizon_months, limits.max_months, "max_months")
-        count = len(body.inputs) if body.inputs else len(list(scenario.uncertain_inputs()))
-        events = EVENT_SAMPLES if monthly_streams(scenario) else 1
-        runs = sensitivity_runs(body, count, events)
-        option = {"tornado": "samples", "morris": "trajectories", "sobol": "n"}[body.method]
-        over(option, runs, limits.max_sensitivity_runs, "max_sensitivity_runs (model runs)")
-        options = {
-            name: getattr(body, name)
-            for name in SENSITIVITY_OPTIONS[body.method]
-            if getattr(body, name) is not None
-        }
+        try:
+            runs = model_runs(scenario, body.method, inputs=body.inputs, **options)
+        except OptionError as exc:  # samples per tornado point out of range
+            raise HTTPException(
+                status_code=422, detail=[{"loc": ["body", "samples"], "msg": str(exc)}]
+            ) from None
+        size = SIZE_OPTION[body.method]
+        over(size, runs, limits.max_sensitivity_runs, "max_sensitivity_runs (model runs)")
         try:
             frame = sensitivity(
                 scenario, body.metric, body.method, seed=body.seed, inputs=body.inputs, **options
