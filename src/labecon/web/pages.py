@@ -164,7 +164,7 @@ def scenario_page(version: ScenarioVersion) -> str:
         "<h2>Scenario</h2>"
         f"<textarea id='editor' spellcheck='false'>{html.escape(version.text)}</textarea>"
         "<ul id='problems' hidden></ul><p><button id='save'>Save as a new version</button> "
-        "<button id='run-button'>Run 10,000 samples</button> "
+        "<button id='run-button'>Run 10,000 samples of the saved version</button> "
         f"<a href='/compare?scenarios={name}'>Compare with another</a></p></section>"
         "<section><div id='chart' data-draws='0'></div><p id='status'></p></section></main>",
     )
