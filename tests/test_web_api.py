@@ -343,3 +343,15 @@ def test_an_in_memory_store_is_one_database_for_every_thread() -> None:
     client = TestClient(create_app(Store("sqlite:///:memory:")))
     assert client.post("/api/scenarios", json={"name": "m", "text": AMODEI}).status_code == 201
     assert [s["name"] for s in client.get("/api/scenarios").json()] == ["m"]
+
+
+def test_runs_are_listed_newest_first_a_page_at_a_time(store: Store) -> None:
+    store.create_scenario("mine", AMODEI)
+    made = [store.create_run("mine", samples=5, seed=seed).id for seed in range(5)]
+    client = TestClient(create_app(store))
+    newest_first = made[::-1]
+    assert [r["id"] for r in client.get("/api/runs").json()] == newest_first
+    page = client.get("/api/runs", params={"limit": 2, "offset": 1}).json()
+    assert [r["id"] for r in page] == newest_first[1:3]
+    assert client.get("/api/runs", params={"limit": 0}).status_code == 422
+    assert client.get("/api/runs", params={"scenario": "other"}).json() == []

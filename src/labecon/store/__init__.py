@@ -363,12 +363,18 @@ class Store:
         with self._session() as session:
             return self._run(session, run_id).scenario_text
 
-    def list_runs(self, name: str | None = None) -> list[RunInfo]:
-        """Runs, newest first; only those of scenario ``name`` if given."""
+    def list_runs(
+        self, name: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[RunInfo]:
+        """Runs, newest first; of scenario ``name`` if given; ``limit`` after ``offset``.
+
+        ``limit`` None is every run.
+        """
         with self._session() as session:
             query = select(RunRecord).order_by(RunRecord.created_at.desc(), RunRecord.id)
             if name is not None:
                 query = query.where(RunRecord.scenario_name == name)
+            query = query.offset(offset).limit(limit)
             return [self._info(session, run) for run in session.scalars(query).all()]
 
     def recover(self) -> int:

@@ -360,9 +360,13 @@ def create_app(
         return run_out(info)
 
     @app.get("/api/runs")
-    def list_runs(scenario: str | None = None) -> list[RunOut]:
-        """Runs, newest first (of one scenario if ``scenario`` is given)."""
-        return [run_out(info) for info in store.list_runs(scenario)]
+    def list_runs(
+        scenario: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> list[RunOut]:
+        """Runs, newest first (of ``scenario`` if given): ``limit`` after the first ``offset``."""
+        return [run_out(info) for info in store.list_runs(scenario, limit, offset)]
 
     @app.get("/api/runs/{run_id}")
     def get_run(run_id: str) -> RunOut:
@@ -543,7 +547,7 @@ def create_app(
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
         """The dashboard's first page: stored scenarios, runs and built-in examples."""
-        return index_page(store.list_scenarios(), store.list_runs())
+        return index_page(store.list_scenarios(), store.list_runs(limit=20))
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse)
     def run_page_route(run_id: str) -> str:

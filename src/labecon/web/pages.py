@@ -73,7 +73,7 @@ def index_page(stored: list[ScenarioVersion], runs: list[RunInfo] | None = None)
         + "".join(
             f"<li><a href='/runs/{r.id}'>{html.escape(r.scenario_name)}, {r.samples:,} "
             f"samples</a> ({r.status})</li>"
-            for r in (runs or [])[:20]
+            for r in runs or []
         )
         + "</ul><p><a href='/compare'>Compare scenarios</a> on common random numbers. "
         "<a href='/data'>Explore the data</a>: the fact base and API prices.</p>"
