@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +20,7 @@ from labecon.cli import json_text
 from labecon.scenario.loading import builtin_names, builtin_text
 from labecon.store import Store
 from labecon.web import Limits, create_app
+from labecon.web.runs import MAX_TRIES, RunPool
 
 AMODEI = "extends: amodei\n"
 
@@ -355,3 +359,28 @@ def test_runs_are_listed_newest_first_a_page_at_a_time(store: Store) -> None:
     assert [r["id"] for r in page] == newest_first[1:3]
     assert client.get("/api/runs", params={"limit": 0}).status_code == 422
     assert client.get("/api/runs", params={"scenario": "other"}).json() == []
+
+
+def test_a_run_whose_workers_cannot_start_fails_after_three_tries(tmp_path: Path) -> None:
+    """Workers that die as they start (a broken install) fail the run; no endless respawn."""
+    store = Store(f"sqlite:///{tmp_path / 'runs.db'}")
+    store.create_scenario("mine", AMODEI)
+    pool = RunPool(store, workers=1)
+    spawn = multiprocessing.get_context("spawn")
+
+    def dying() -> ProcessPoolExecutor:  # each worker process exits at once, with status 3
+        return ProcessPoolExecutor(1, mp_context=spawn, initializer=os._exit, initargs=(3,))
+
+    pool._pool.shutdown()
+    pool._new_pool = dying  # type: ignore[method-assign]
+    pool._pool = dying()
+    run = store.create_run("mine", samples=5, seed=1)
+    pool.submit(run.id)
+    for _ in range(600):
+        if store.get_run(run.id).status != "queued":
+            break
+        time.sleep(0.1)
+    failed = store.get_run(run.id)
+    assert failed.status == "failed"
+    assert f"stopped before running it, {MAX_TRIES} times" in (failed.error or "")
+    assert MAX_TRIES == 3

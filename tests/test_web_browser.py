@@ -64,6 +64,8 @@ def test_move_a_lever_see_the_chart_change_fix_and_save(
 
     # The key lever first: the largest tornado swing of the capital need.
     ranked = labecon.sensitivity("baseline", "capital_need_usd")
+    page.wait_for_function("() => Number(document.querySelector('#swings').dataset.draws) >= 1")
+    assert page.locator("#swings .bars .point").count() == 8  # a bar per lever
     assert (
         page.locator("#levers input[type=range]").first.get_attribute("data-name")
         == (ranked["input"].iloc[0])

@@ -166,5 +166,6 @@ def scenario_page(version: ScenarioVersion) -> str:
         "<ul id='problems' hidden></ul><p><button id='save'>Save as a new version</button> "
         "<button id='run-button'>Run 10,000 samples of the saved version</button> "
         f"<a href='/compare?scenarios={name}'>Compare with another</a></p></section>"
-        "<section><div id='chart' data-draws='0'></div><p id='status'></p></section></main>",
+        "<section><div id='chart' data-draws='0'></div><p id='status'></p>"
+        "<div id='swings' class='fan' data-draws='0' hidden></div></section></main>",
     )

@@ -92,6 +92,10 @@ def execute(target: Store | str, run_id: str, server_pid: int) -> str:
     return "complete"
 
 
+#: Pools a queued run is given to, at most, when the one it waits in breaks.
+MAX_TRIES = 3
+
+
 def _ready() -> bool:
     """A worker's first task: nothing, once this module (and the engine) is imported."""
     return True
@@ -117,16 +121,21 @@ class RunPool:
         context = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(self.workers, mp_context=context)
 
-    def submit(self, run_id: str) -> None:
-        """Queue a stored run (status queued) on the pool."""
+    def submit(self, run_id: str, tries: int = 1) -> None:
+        """Queue a stored run (status queued) on the pool (``tries``: pools it was given to)."""
         target: Store | str = self.store.url if self.processes else self.store
         with self._lock:
             pool = self._pool
             self._active.add(run_id)
-            future = pool.submit(execute, target, run_id, os.getpid())
-        future.add_done_callback(lambda done: self._finished(done, run_id, pool))
+            try:
+                future = pool.submit(execute, target, run_id, os.getpid())
+            except RuntimeError:  # the server is shutting down: nothing runs any more
+                self._active.discard(run_id)
+                self._fail(run_id, "interrupted: the server stopped before it started")
+                return
+        future.add_done_callback(lambda done: self._finished(done, run_id, pool, tries))
 
-    def _finished(self, future: Future[str], run_id: str, pool: Executor) -> None:
+    def _finished(self, future: Future[str], run_id: str, pool: Executor, tries: int) -> None:
         """A worker died under a run (killed, out of memory): fail it; requeue those waiting."""
         with self._lock:
             self._active.discard(run_id)
@@ -136,15 +145,24 @@ class RunPool:
             if self._pool is pool:  # the first run to see it replaces the pool
                 self._pool = self._new_pool()
         status = self.store.get_run(run_id).status
-        if status == "queued":
-            self.submit(run_id)
+        if status == "queued" and tries < MAX_TRIES:
+            self.submit(run_id, tries + 1)
+        elif status == "queued":  # workers that cannot even start: do not loop on them
+            self._fail(
+                run_id,
+                f"the worker processes stopped before running it, {tries} times (see the "
+                "server's log); start the run again",
+            )
         elif status == "running":
-            with contextlib.suppress(ConflictError):
-                self.store.fail_run(
-                    run_id,
-                    "interrupted: the worker process running it stopped (killed, or out of "
-                    "memory); start the run again",
-                )
+            self._fail(
+                run_id,
+                "interrupted: the worker process running it stopped (killed, or out of "
+                "memory); start the run again",
+            )
+
+    def _fail(self, run_id: str, error: str) -> None:
+        with contextlib.suppress(ConflictError):  # it ended meanwhile
+            self.store.fail_run(run_id, error)
 
     def warm(self) -> None:
         """Start the worker processes now, so that the first run does not wait for them."""
@@ -163,8 +181,5 @@ class RunPool:
         with self._lock:
             active = sorted(self._active)
         for run_id in active:
-            with contextlib.suppress(ConflictError):
-                self.store.fail_run(
-                    run_id, "interrupted: the server stopped before it finished; start it again"
-                )
+            self._fail(run_id, "interrupted: the server stopped before it finished; start it again")
         self._pool.shutdown(wait=True, cancel_futures=True)

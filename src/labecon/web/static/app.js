@@ -134,6 +134,7 @@ const labecon = (function () {
   const chart = document.getElementById("chart");
   const status = document.getElementById("status");
   const leverBox = document.getElementById("levers");
+  const swings = document.getElementById("swings");
   const values = {};
   let pending = null;
   let refine = null;
@@ -169,10 +170,28 @@ const labecon = (function () {
     pending = setTimeout(task, delay);
   }
 
+  // The levers' tornado: how far each moves the capital need from its p5 to its p95.
+  function drawSwings(levers) {
+    const ranked = levers.filter((l) => l.swing !== null).reverse(); // largest on top
+    swings.hidden = ranked.length === 0;
+    if (ranked.length === 0) return;
+    Plotly.react(swings, [{
+      type: "bar", orientation: "h",
+      x: ranked.map((l) => l.swing), y: ranked.map((l) => l.name),
+      marker: { color: "rgba(31,119,180,0.7)" },
+    }], {
+      title: { text: "What moves the capital need (p5 to p95 of each input)" },
+      margin: { t: 40, r: 10, b: 40, l: 260 },
+      xaxis: { tickprefix: "$", exponentformat: "B" },
+    }, { displayModeBar: false, responsive: true });
+    swings.dataset.draws = String(Number(swings.dataset.draws || "0") + 1);
+  }
+
   async function loadLevers() {
     const answer = await labecon.api("POST", "/api/levers", { text: editor.value });
     leverBox.innerHTML = "";
     if (!answer.ok) return;
+    drawSwings(answer.data);
     for (const lever of answer.data) {
       values[lever.name] = lever.value;
       const label = document.createElement("label");
