@@ -181,8 +181,9 @@ const labecon = (function () {
       marker: { color: "rgba(31,119,180,0.7)" },
     }], {
       title: { text: "What moves the capital need (p5 to p95 of each input)" },
-      margin: { t: 40, r: 10, b: 40, l: 260 },
+      margin: { t: 40, r: 10, b: 40, l: 10 },
       xaxis: { tickprefix: "$", exponentformat: "B" },
+      yaxis: { automargin: true },
     }, { displayModeBar: false, responsive: true });
     swings.dataset.draws = String(Number(swings.dataset.draws || "0") + 1);
   }
