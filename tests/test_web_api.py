@@ -287,9 +287,14 @@ def test_a_preview_superseded_by_a_newer_one_of_its_session_stops(client: TestCl
     unnamed = client.post("/api/preview", json={"text": text, "samples": 64})
     assert unnamed.status_code == 200
     # a preview's numbers are a run's: the fan is the quantiles of simulate's cash
-    direct = labecon.simulate("baseline", samples=64, seed=0).samples("cash", "cash")
+    run = labecon.simulate("baseline", samples=64, seed=0)
+    direct = run.samples("cash", "cash")
     fan = unnamed.json()["cash"]
     assert fan["p5"] == pytest.approx(np.quantile(direct, 0.05, axis=0).tolist(), rel=1e-12)
+    generations = unnamed.json()["generations"]
+    medians = run.generations("p50")
+    assert generations["release_month"] == medians["release_month"].tolist()
+    assert generations["training_cost_usd"] == pytest.approx(medians["training_cost_usd"].tolist())
 
 
 def test_levers_span_each_uncertain_input_from_p5_to_p95(client: TestClient) -> None:

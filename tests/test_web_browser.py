@@ -59,6 +59,7 @@ def test_move_a_lever_see_the_chart_change_fix_and_save(
     page.locator("#stored a").first.click()
     page.wait_for_function("() => Number(document.querySelector('#chart').dataset.draws) >= 1")
     assert page.locator("#levers input[type=range]").count() == 8
+    cost = page.evaluate("() => document.querySelector('#generations').dataset.cost")
     first = page.evaluate("() => document.querySelector('#chart').dataset.median")
     draws = page.evaluate("() => Number(document.querySelector('#chart').dataset.draws)")
 
@@ -78,6 +79,9 @@ def test_move_a_lever_see_the_chart_change_fix_and_save(
     )
     moved = page.evaluate("() => document.querySelector('#chart').dataset.median")
     assert float(moved) != float(first)
+    # ...and the generations with it: the last one's median training cost grows with the cap
+    dearer = page.evaluate("() => document.querySelector('#generations').dataset.cost")
+    assert float(dearer) > float(cost)
     # ...first from 1,000 samples, then refined to 10,000 once the levers rest
     page.wait_for_function("() => document.querySelector('#chart').dataset.samples === '10000'")
     assert "over 10,000 samples" in page.locator("#status").inner_text()

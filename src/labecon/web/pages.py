@@ -167,5 +167,6 @@ def scenario_page(version: ScenarioVersion) -> str:
         "<button id='run-button'>Run 10,000 samples of the saved version</button> "
         f"<a href='/compare?scenarios={name}'>Compare with another</a></p></section>"
         "<section><div id='chart' data-draws='0'></div><p id='status'></p>"
+        "<div id='generations' class='fan' data-draws='0'></div>"
         "<div id='swings' class='fan' data-draws='0' hidden></div></section></main>",
     )

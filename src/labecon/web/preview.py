@@ -93,6 +93,15 @@ def _number(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
+#: What a preview shows of each generation (medians over samples) [USD; a month label].
+GENERATION_COLUMNS = (
+    "generation",
+    "release_month",
+    "training_cost_usd",
+    "lifetime_revenue_usd",
+    "lifetime_profit_usd",
+)
+
 #: Samples per chunk of a preview: a superseded preview stops within one chunk (~0.1 s).
 PREVIEW_CHUNK = 512
 
@@ -104,7 +113,7 @@ def preview(
     seed: int,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Monthly cash (p5, p50, p95) and yearly revenue and operating income (means) [USD].
+    """Monthly cash (p5, p50, p95), each generation's medians and yearly means [USD].
 
     ``progress`` is called after each chunk; an exception it raises stops the preview.
     """
@@ -119,10 +128,18 @@ def preview(
     )
     fans = monthly_fans(result, (("cash", "cash"),), ("p5", "p50", "p95"))
     yearly = result.annual("expensed")
+    generations = result.generations("p50")  # medians over samples, a row per generation
     return {
         "months": fans["months"],
         "samples": samples,
         "cash": fans["cash"],
+        "generations": {
+            column: [
+                value if isinstance(value, str) else _number(float(value))
+                for value in generations[column]
+            ]
+            for column in GENERATION_COLUMNS
+        },
         "years": [int(y) for y in yearly.index],
         "revenue": yearly["revenue"].tolist(),
         "operating_income": yearly["operating_income"].tolist(),

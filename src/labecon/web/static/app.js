@@ -135,11 +135,32 @@ const labecon = (function () {
   const status = document.getElementById("status");
   const leverBox = document.getElementById("levers");
   const swings = document.getElementById("swings");
+  const generations = document.getElementById("generations");
   const values = {};
   let pending = null;
   let refine = null;
 
+  // Each generation's median training cost and lifetime revenue and profit, by release month.
+  function drawGenerations(g) {
+    const x = g.release_month.map((m, i) => m || "gen " + g.generation[i]);
+    const bar = (key, name, color) => ({ type: "bar", x: x, y: g[key], name: name, marker: { color: color } });
+    Plotly.react(generations, [
+      bar("training_cost_usd", "training cost", "rgba(214,39,40,0.7)"),
+      bar("lifetime_revenue_usd", "lifetime revenue", "rgba(31,119,180,0.7)"),
+      bar("lifetime_profit_usd", "lifetime profit", "rgba(44,160,44,0.8)"),
+    ], {
+      title: { text: "Generations, by release (medians)" },
+      barmode: "group",
+      margin: { t: 40, r: 10, b: 40, l: 70 },
+      yaxis: { tickprefix: "$", exponentformat: "B" },
+      legend: { orientation: "h" },
+    }, { displayModeBar: false, responsive: true });
+    generations.dataset.draws = String(Number(generations.dataset.draws || "0") + 1);
+    generations.dataset.cost = String(g.training_cost_usd[g.training_cost_usd.length - 1]);
+  }
+
   function draw(result) {
+    drawGenerations(result.generations);
     labecon.plot(chart, labecon.fan(result.months, result.cash, "cash"), "Cash (" + result.samples.toLocaleString("en") + " samples)");
     chart.dataset.median = String(result.cash.p50[result.cash.p50.length - 1]);
     chart.dataset.samples = String(result.samples);
