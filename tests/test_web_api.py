@@ -343,8 +343,11 @@ def test_prices_and_pages(client: TestClient) -> None:
     assert "Compare scenarios" in client.get("/").text
     assert "value='mine' checked" in client.get("/compare", params={"scenarios": "mine"}).text
     assert client.get("/scenarios/mine").status_code == 200
-    assert client.get("/scenarios/zzz").status_code == 404
+    missing = client.get("/scenarios/zzz")  # a page: HTML for the browser, still a 404
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "no scenario &#x27;zzz&#x27; in the store" in missing.text
     assert client.get("/runs/zzz").status_code == 404
+    assert client.get("/api/runs/zzz").json()["detail"].startswith("run: ")  # the API: JSON
     assert client.get("/static/plotly.min.js").content.startswith(b"/**")
 
 

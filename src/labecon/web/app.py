@@ -46,6 +46,7 @@ from labecon.web.pages import (
     compare_page,
     data_page,
     index_page,
+    missing_page,
     run_page,
     scenario_page,
 )
@@ -237,8 +238,10 @@ def create_app(
         return JSONResponse(status_code=422, content={"detail": _problems(exc)})
 
     @app.exception_handler(NotFoundError)
-    async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": str(exc)})
+    async def not_found(request: Request, exc: NotFoundError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(status_code=404, content={"detail": str(exc)})
+        return HTMLResponse(status_code=404, content=missing_page(str(exc)))  # a page's link
 
     @app.exception_handler(ConflictError)
     async def conflict(_: Request, exc: ConflictError) -> JSONResponse:

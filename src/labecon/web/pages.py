@@ -84,6 +84,15 @@ def index_page(stored: list[ScenarioVersion], runs: list[RunInfo] | None = None)
     )
 
 
+def missing_page(why: str) -> str:
+    """What a link to a scenario or run that is not in the store shows (with status 404)."""
+    return _page(
+        "Not found",
+        "<h1><a href='/'>labecon</a> · not found</h1>"
+        f"<p id='missing'>{html.escape(why)}</p><p><a href='/'>Back to the scenarios</a></p>",
+    )
+
+
 def run_page(run: RunInfo) -> str:
     """A stored run: its status while it runs, then its monthly fans, generations and metrics."""
     charts = "".join(
