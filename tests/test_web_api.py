@@ -133,6 +133,9 @@ def test_serve_refuses_to_listen_beyond_loopback_without_a_token() -> None:
     )
     assert outcome.exit_code == 2
     assert "--token: '0.0.0.0' is reachable from other machines" in " ".join(outcome.output.split())
+    zero = CliRunner().invoke(cli_app, ["serve", "--workers", "0"])
+    assert zero.exit_code == 2
+    assert "--workers: 0 is not accepted; accepted: 1 to 64" in " ".join(zero.output.split())
 
 
 # -- runs --------------------------------------------------------------------------------------

@@ -775,6 +775,13 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes that execute runs (each run uses one core and holds its "
+            "samples' results in memory).",
+        ),
+    ] = 2,
     token: Annotated[
         str | None,
         typer.Option(
@@ -785,7 +792,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve the REST API (OpenAPI at /docs) on the run store."""
+    """Serve the dashboard (http://HOST:PORT/) and its REST API (/docs) on the run store."""
     if host not in LOOPBACK and not token:
         _fail(
             f"--token: {host!r} is reachable from other machines, so writes need an API token; "
@@ -793,6 +800,8 @@ def serve(
         )
     if not 1 <= port <= 65535:
         _fail(f"--port: {port} is not accepted; accepted: 1 to 65535")
+    if not 1 <= workers <= 64:
+        _fail(f"--workers: {workers} is not accepted; accepted: 1 to 64 worker processes")
     import uvicorn
 
     from labecon.store import Store
@@ -801,7 +810,7 @@ def serve(
     store = Store(db)
     if store.recovered:
         _error_console().print(f"Marked {store.recovered} interrupted run(s) failed.")
-    web = create_app(store, token=token)
+    web = create_app(store, token=token, workers=workers)
     web.state.pool.warm()  # worker processes ready before the first run
     uvicorn.run(web, host=host, port=port, log_level="info")
 
