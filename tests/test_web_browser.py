@@ -3,10 +3,12 @@ fix a scenario as the editor flags it, save a new version. Nothing is fetched el
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,14 +23,13 @@ from test_report import browser, chromium_executable
 __all__ = ["browser", "chromium_executable"]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store]]:
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}")
-    store.create_scenario("base", "extends: baseline\n")
+@contextlib.contextmanager
+def _serving(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port, in a thread; yield its URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
@@ -36,9 +37,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Stor
         if running.started:
             break
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", store
+    yield f"http://127.0.0.1:{port}"
     running.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store]]:
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}")
+    store.create_scenario("base", "extends: baseline\n")
+    with _serving(create_app(store)) as base:
+        yield base, store
 
 
 def test_move_a_lever_see_the_chart_change_fix_and_save(
@@ -214,3 +223,35 @@ def test_start_from_an_example_run_it_and_cancel(server: tuple[str, Store], brow
     assert page.locator("#cancel").is_hidden()
     assert errors == []
     page.close()
+
+
+def test_a_server_with_a_token_asks_for_it_once_then_saves(tmp_path: Path, browser: Any) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'token.db'}")
+    store.create_scenario("base", "extends: nwc\n")
+    with _serving(create_app(store, token="s3cret")) as base:
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        asked: list[str] = []
+
+        def answer(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.accept("s3cret")
+
+        page.on("dialog", answer)
+        page.goto(base + "/scenarios/base", wait_until="load")
+        page.wait_for_function("() => Number(document.querySelector('#chart').dataset.draws) >= 1")
+        page.locator("#editor").fill("extends: nwc\nhorizon_months: 48\n")
+        page.wait_for_function("() => document.querySelector('#problems').hidden")
+        page.locator("#save").click()
+        page.wait_for_function(
+            "() => document.querySelector('#version').textContent === 'version 2'"
+        )
+        assert len(asked) == 1 and "API token" in asked[0]
+        assert store.get_scenario("base").version == 2
+        page.locator("#editor").fill("extends: nwc\nhorizon_months: 36\n")
+        page.wait_for_function("() => document.querySelector('#problems').hidden")
+        page.locator("#save").click()  # the token is kept: not asked again
+        page.wait_for_function(
+            "() => document.querySelector('#version').textContent === 'version 3'"
+        )
+        assert len(asked) == 1
+        page.close()

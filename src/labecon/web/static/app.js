@@ -4,12 +4,26 @@
 const labecon = (function () {
   "use strict";
 
-  async function api(method, path, body) {
+  // A server bound beyond loopback wants its API token on writes: asked once, kept in this
+  // browser (localStorage), sent as "Authorization: Bearer TOKEN".
+  const TOKEN_KEY = "labecon.token";
+
+  async function api(method, path, body, retried) {
+    const headers = body ? { "Content-Type": "application/json" } : {};
+    const token = window.localStorage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = "Bearer " + token;
     const response = await fetch(path, {
       method: method,
-      headers: body ? { "Content-Type": "application/json" } : {},
+      headers: headers,
       body: body ? JSON.stringify(body) : undefined,
     });
+    if (response.status === 401 && !retried) {
+      const given = window.prompt("This server needs its API token for changes (labecon serve --token):");
+      if (given) {
+        window.localStorage.setItem(TOKEN_KEY, given.trim());
+        return api(method, path, body, true);
+      }
+    }
     const data = response.status === 204 ? null : await response.json();
     return { ok: response.ok, status: response.status, data: data };
   }
