@@ -116,6 +116,14 @@ def test_move_a_lever_see_the_chart_change_fix_and_save(
     editor.fill("extends: baseline\ngenerations:\n  cost_multiplier: -2\n")
     page.wait_for_selector("#problems li")
     assert "generations.cost_multiplier" in page.locator("#problems li").first.inner_text()
+    # A lever's input made a fixed number: its lever goes, the rest still draw (no stale value)
+    draws = page.evaluate("() => Number(document.querySelector('#chart').dataset.draws)")
+    editor.fill("extends: baseline\ngenerations:\n  max_training_cost: $40B\n")
+    page.wait_for_function(
+        "n => Number(document.querySelector('#chart').dataset.draws) > n", arg=draws
+    )
+    assert page.locator("#levers input[data-name='generations.max_training_cost']").count() == 0
+    assert page.locator("#problems").is_hidden()
     editor.fill("extends: baseline\nhorizon_months: 60\n")
     page.wait_for_function("() => document.querySelector('#problems').children.length === 0")
     page.locator("#save").click()

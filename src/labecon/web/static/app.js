@@ -226,6 +226,7 @@ const labecon = (function () {
   async function loadLevers() {
     const answer = await labecon.api("POST", "/api/levers", { text: editor.value });
     leverBox.innerHTML = "";
+    for (const name of Object.keys(values)) delete values[name]; // the text's levers only
     if (!answer.ok) return;
     drawSwings(answer.data);
     for (const lever of answer.data) {
