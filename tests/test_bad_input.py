@@ -2,10 +2,12 @@
 
 import textwrap
 
+import numpy as np
 import pytest
 
 import labecon
 from labecon import ScenarioError
+from labecon.errors import OptionError
 
 
 def problems_of(data):
@@ -207,3 +209,16 @@ def test_uncertain_cadence_needs_a_generation_count():
     problems, text = problems_of({"generations": {"cadence_months": "6 to 18"}})
     assert "is required when generations.cadence_months is uncertain" in text
     assert problems[0].path == "generations.count"
+
+
+def test_an_input_set_outside_its_fields_range_is_refused_with_the_range() -> None:
+    # The schema's ranges: a training cost cap is > 0 (USD), a retention share is <= 1.
+    with pytest.raises(OptionError, match=r"'generations.max_training_cost' = -5: must be > 0"):
+        labecon.simulate("baseline", samples=4, inputs={"generations.max_training_cost": -5})
+    with pytest.raises(OptionError, match=r"'lifecycle.legacy_retention' = 7: must be <= 1"):
+        labecon.simulate("baseline", samples=4, inputs={"lifecycle.legacy_retention": 7})
+    per_sample = np.array([0.2, 0.3, 1.5, 0.4])  # one sample's value is out of range
+    with pytest.raises(OptionError, match=r"= 1.5: must be <= 1, got 1.5"):
+        labecon.simulate("baseline", samples=4, inputs={"lifecycle.legacy_retention": per_sample})
+    kept = labecon.simulate("baseline", samples=4, inputs={"lifecycle.legacy_retention": 1.0})
+    assert kept.sample_count == 4  # the bound itself is in range

@@ -330,6 +330,12 @@ def test_preview_bad_input_is_a_422_with_its_field(client: TestClient) -> None:
     )
     assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["body", "inputs"]
     assert "'generations.zzz' is not an input" in unknown.text
+    negative = client.post(
+        "/api/preview",
+        json={"text": "extends: baseline\n", "inputs": {"generations.max_training_cost": -5}},
+    )
+    assert negative.status_code == 422 and negative.json()["detail"][0]["loc"] == ["body", "inputs"]
+    assert "'generations.max_training_cost' = -5: must be > 0" in negative.text
     over = client.post("/api/preview", json={"text": "extends: nwc\n", "samples": 10_001})
     assert over.status_code == 422 and "(limit max_preview_samples)" in over.text
     long = client.post("/api/preview", json={"text": "extends: nwc\nhorizon_months: 300\n"})

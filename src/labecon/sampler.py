@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from scipy import special
 
 from labecon.errors import OptionError
+from labecon.scenario.citations import field_meta
 from labecon.scenario.quantities import Distribution
 from labecon.scenario.schema import Scenario, correlation_matrix
 
@@ -113,7 +114,10 @@ class Sampler:
 
 
 def check_overrides(scenario: Scenario, overrides: Overrides, samples: int | None = None) -> None:
-    """Refuse overrides of names that are not uncertain inputs, or arrays of the wrong size."""
+    """Refuse overrides that are not uncertain inputs, of the wrong size, or out of range.
+
+    A value's range is its field's in the scenario schema (what a scenario file may hold).
+    """
     uncertain = dict(scenario.uncertain_inputs())
     for name, value in overrides.items():
         if name not in uncertain:
@@ -131,6 +135,13 @@ def check_overrides(scenario: Scenario, overrides: Overrides, samples: int | Non
             )
         if not np.all(np.isfinite(array)):
             raise OptionError(f"inputs: {name!r} has values that are not finite numbers")
+        meta = field_meta(name.split("."))
+        if meta is not None and array.size:
+            for extreme in sorted({float(array.min()), float(array.max())}):
+                try:
+                    meta.validate(extreme)  # the field's own range, as in a scenario file
+                except ValueError as exc:
+                    raise OptionError(f"inputs: {name!r} = {extreme:g}: {exc}") from None
 
 
 #: Draws that are not inputs but random events per sample and month start with this prefix.
