@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -113,13 +113,10 @@ class Sampler:
         return draws
 
 
-def check_overrides(scenario: Scenario, overrides: Overrides, samples: int | None = None) -> None:
-    """Refuse overrides that are not uncertain inputs, of the wrong size, or out of range.
-
-    A value's range is its field's in the scenario schema (what a scenario file may hold).
-    """
+def check_input_names(scenario: Scenario, names: Iterable[str]) -> None:
+    """Refuse names that are not the scenario's uncertain inputs, saying what each is."""
     uncertain = dict(scenario.uncertain_inputs())
-    for name, value in overrides.items():
+    for name in names:
         if name not in uncertain:
             fixed = dict(scenario.inputs())
             why = "is a fixed number in the scenario" if name in fixed else "is not an input"
@@ -127,6 +124,15 @@ def check_overrides(scenario: Scenario, overrides: Overrides, samples: int | Non
                 f"inputs: {name!r} {why}; accepted: the uncertain inputs "
                 f"({', '.join(uncertain) or 'none'})"
             )
+
+
+def check_overrides(scenario: Scenario, overrides: Overrides, samples: int | None = None) -> None:
+    """Refuse overrides that are not uncertain inputs, of the wrong size, or out of range.
+
+    A value's range is its field's in the scenario schema (what a scenario file may hold).
+    """
+    check_input_names(scenario, overrides)
+    for name, value in overrides.items():
         array = np.asarray(value, dtype=np.float64)
         if array.ndim > 1 or (samples is not None and array.ndim == 1 and len(array) != samples):
             raise OptionError(

@@ -69,7 +69,7 @@ from labecon.api import MAX_SAMPLES, simulate
 from labecon.backends import Backend, using
 from labecon.errors import OptionError
 from labecon.metrics import metric_kind, metric_values
-from labecon.sampler import check_overrides, monthly_streams, normalise_seed
+from labecon.sampler import check_input_names, monthly_streams, normalise_seed
 from labecon.scenario.loading import load_scenario
 from labecon.scenario.quantities import Distribution
 from labecon.scenario.schema import Scenario
@@ -508,7 +508,7 @@ def _prepare(
             f"inputs: an empty list is not accepted; accepted: one or more of "
             f"{', '.join(uncertain)}, or None for all of them"
         )
-    check_overrides(loaded, dict.fromkeys(names, 0.0))  # unknown or fixed names, by name
+    check_input_names(loaded, names)  # unknown or fixed names
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise OptionError(f"inputs: {', '.join(map(repr, repeated))} given more than once")
