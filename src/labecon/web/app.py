@@ -323,16 +323,11 @@ def create_app(
         return Response(status_code=204)
 
     def run_out(info: RunInfo) -> RunOut:
+        """The store's record as the API shows it: the scenario's name, dates in UTC."""
+        same = RunOut.model_fields.keys() - {"scenario", "created_at", "finished_at"}
         return RunOut(
-            id=info.id,
+            **{name: getattr(info, name) for name in same},
             scenario=info.scenario_name,
-            version=info.version,
-            samples=info.samples,
-            seed=info.seed,
-            status=info.status,
-            error=info.error,
-            done=info.done,
-            labecon_version=info.labecon_version,
             created_at=_when(info.created_at) or "",
             finished_at=_when(info.finished_at),
         )
