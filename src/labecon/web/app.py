@@ -361,7 +361,7 @@ def create_app(
     def list_runs(
         scenario: str | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     ) -> list[RunOut]:
         """Runs, newest first (of ``scenario`` if given): ``limit`` after the first ``offset``."""
         return [run_out(info) for info in store.list_runs(scenario, limit, offset)]
