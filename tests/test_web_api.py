@@ -300,6 +300,29 @@ def test_a_preview_superseded_by_a_newer_one_of_its_session_stops(client: TestCl
     assert generations["training_cost_usd"] == pytest.approx(medians["training_cost_usd"].tolist())
 
 
+@pytest.mark.parametrize("samples", [1, 513, 1100])
+def test_a_preview_gives_a_runs_numbers_bit_for_bit(client: TestClient, samples: int) -> None:
+    # The preview computes only what it draws, in chunks of 512 on every core; its numbers
+    # are those of the Result of the same run (chunks of 1 sample and of 76 included).
+    inputs = {"generations.cost_multiplier": 2.5, "lifecycle.legacy_retention": 0.3}
+    body = {"text": "extends: baseline\n", "samples": samples, "seed": 7, "inputs": inputs}
+    got = client.post("/api/preview", json=body).json()
+    run = labecon.simulate("baseline", samples=samples, seed=7, inputs=inputs, chunk_size=1000)
+    cash = run.monthly("cash", "p50")["cash"].tolist()
+    assert got["cash"]["p50"] == cash
+    assert got["cash"]["p95"] == run.monthly("cash", "p95")["cash"].tolist()
+    medians = run.generations("p50")
+    for column in ("release_month", "training_cost_usd", "lifetime_revenue_usd"):
+        assert got["generations"][column] == [
+            None if isinstance(v, float) and np.isnan(v) else v for v in medians[column]
+        ]
+    yearly = run.annual("expensed")
+    assert got["years"] == list(yearly.index)
+    assert got["revenue"] == yearly["revenue"].tolist()
+    assert got["operating_income"] == yearly["operating_income"].tolist()
+    assert got["insolvent"] == run.metrics()["insolvency_month"]["probability"]
+
+
 def test_levers_span_each_uncertain_input_from_p5_to_p95(client: TestClient) -> None:
     text = 'extends: nwc\ngenerations: {cost_multiplier: "2 to 4"}\n'
     (lever,) = client.post("/api/levers", json={"text": text}).json()

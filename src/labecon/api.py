@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from labecon.backends import Backend, InProcess, balanced_size, chunk_bounds, using
 from labecon.engine import simulate_chunk
 from labecon.errors import OptionError
+from labecon.ledger import Ledger
 from labecon.result import (
     MEAN_BLOCK,
     Result,
@@ -22,7 +23,7 @@ from labecon.result import (
     check_keep,
     reduce_chunk,
 )
-from labecon.sampler import Overrides, Sampler, check_overrides, normalise_seed
+from labecon.sampler import Draws, Overrides, Sampler, check_overrides, normalise_seed
 from labecon.scenario.loading import load_scenario
 from labecon.scenario.schema import Scenario
 from labecon.views import SampleViews, sample_views
@@ -30,6 +31,7 @@ from labecon.views import SampleViews, sample_views
 Array = NDArray[np.float64]
 
 Progress = Callable[[int, int], None]
+Output = TypeVar("Output")
 # Cells of (samples x grid months x generations) arrays held at once per chunk; bounds the
 # memory of a chunk at a few hundred MB whatever the scenario's size.
 _CELLS_PER_CHUNK = 2_500_000
@@ -67,15 +69,21 @@ class Chunk:
     inputs: Overrides
 
 
-def simulate_samples(run: Run, chunk: Chunk) -> SampleViews:
-    """Per-sample results of one chunk of a run: the unit of work of every backend.
+def simulate_ledger(run: Run, chunk: Chunk) -> tuple[Ledger, Draws]:
+    """One chunk of a run through the engine: its ledger and its input draws.
 
     Draws depend only on the seed and the sample's index, so a chunk's results are the
     same whichever process computes them.
     """
     sampler = Sampler(run.scenario, run.seed, chunk.inputs, first_sample=chunk.start)
     draws = sampler.draw(chunk.start, chunk.count)
-    return sample_views(simulate_chunk(run.scenario, draws, chunk.count), run.scenario, draws)
+    return simulate_chunk(run.scenario, draws, chunk.count), draws
+
+
+def simulate_samples(run: Run, chunk: Chunk) -> SampleViews:
+    """Per-sample results of one chunk of a run: the unit of work of every backend."""
+    ledger, draws = simulate_ledger(run, chunk)
+    return sample_views(ledger, run.scenario, draws)
 
 
 def stored_samples(run: Run, chunk: Chunk) -> StoredChunk:
@@ -188,14 +196,67 @@ def simulate(
     fixed_seed = normalise_seed(seed)
     check_overrides(loaded, inputs or {}, samples)
     with using(backend, scheduler, workers, threads) as opened:
-        size = chunk_size or _aligned(
-            balanced_size(samples, default_chunk_size(loaded, samples), opened.threads), samples
-        )
-        chunks = [
-            Chunk(start, count, _chunk_inputs(inputs or {}, start, count))
-            for start, count in chunk_bounds(samples, size)
-        ]
+        chunks = _chunks(opened, loaded, samples, chunk_size, inputs or {})
         return _run(opened, Run(loaded, fixed_seed), chunks, samples, progress, keep)
+
+
+def map_chunks(
+    task: Callable[[Run, Chunk], Output],
+    scenario: Scenario,
+    samples: int,
+    seed: int,
+    inputs: Overrides,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+    threads: int | None = None,
+) -> list[Output]:
+    """``task(run, chunk)`` on every chunk of a run in this process, in sample order.
+
+    The chunks, draws and threads of :func:`simulate` for a caller that keeps less than a
+    Result of each chunk (the dashboard's preview keeps only what it draws): the same
+    samples give the same numbers. ``scenario`` is loaded and ``inputs`` checked already.
+    """
+    check_run_options(samples, chunk_size, MAX_SAMPLES)
+    with using(None, None, None, threads) as opened:
+        chunks = _chunks(opened, scenario, samples, chunk_size, inputs)
+        outputs = opened.map_ordered(task, Run(scenario, seed, samples), chunks)
+        return [output for _, output in _in_order(chunks, outputs, samples, progress)]
+
+
+def _chunks(
+    backend: Backend,
+    scenario: Scenario,
+    samples: int,
+    chunk_size: int | None,
+    inputs: Overrides,
+) -> list[Chunk]:
+    """A run's chunks, of ``chunk_size`` samples or as many as suit the backend's threads."""
+    size = chunk_size or _aligned(
+        balanced_size(samples, default_chunk_size(scenario, samples), backend.threads), samples
+    )
+    return [
+        Chunk(start, count, _chunk_inputs(inputs, start, count))
+        for start, count in chunk_bounds(samples, size)
+    ]
+
+
+def _in_order(
+    chunks: list[Chunk], outputs: Iterator[Output], samples: int, progress: Progress | None
+) -> Iterator[tuple[Chunk, Output]]:
+    """Each chunk with its output as it arrives, reporting progress after each.
+
+    An exception (from ``progress`` or the caller) stops the run: a cluster's tasks still in
+    flight are cancelled.
+    """
+    try:
+        for chunk, received in zip(chunks, outputs, strict=True):
+            yield chunk, received
+            if progress is not None:
+                progress(chunk.start + chunk.count, samples)
+    finally:
+        close = getattr(outputs, "close", None)
+        if close is not None:
+            close()
 
 
 def _run(
@@ -211,18 +272,11 @@ def _run(
     remote = not isinstance(backend, InProcess)
     task = replace(run, samples=samples, keep=builder.keep)
     outputs = backend.map_ordered(packed_samples if remote else stored_samples, task, chunks)
-    try:
-        for chunk, received in zip(chunks, outputs, strict=True):
-            stored = unpacked(received, chunk.count) if remote else received
-            if chunk.start == 0:
-                check_memory(builder.stored_bytes_per_sample(stored), samples)
-            builder.add(stored)
-            if progress is not None:
-                progress(chunk.start + chunk.count, samples)
-    finally:
-        close = getattr(outputs, "close", None)
-        if close is not None:
-            close()  # cancels a cluster's tasks still in flight when a run stops early
+    for chunk, received in _in_order(chunks, outputs, samples, progress):
+        stored = unpacked(received, chunk.count) if remote else received
+        if chunk.start == 0:
+            check_memory(builder.stored_bytes_per_sample(stored), samples)
+        builder.add(stored)
     return builder.build()
 
 

@@ -145,6 +145,31 @@ def yearly_values(
     return out
 
 
+def month_label(scenario: Scenario, index: float) -> str | None:
+    """'YYYY-MM' of a month index from the scenario's start, or None for NaN."""
+    if index is None or not math.isfinite(index):
+        return None
+    return str(pd.Period(scenario.start, freq="M") + round(index))
+
+
+def chunk_yearly_values(
+    monthly: Array,
+    how: Aggregate,
+    year_of_month: NDArray[np.int64],
+    years: list[int],
+    samples: int,
+) -> Array:
+    """:func:`yearly_values` of one chunk of a run of ``samples`` samples, as the whole run's.
+
+    numpy lays out ``monthly[:, months]`` month by month, and so sums a year's months one
+    after another, only when there are two samples or more: a one-sample chunk of a larger
+    run is summed as two.
+    """
+    count = monthly.shape[0]
+    rows = np.repeat(monthly, 2, axis=0) if count == 1 < samples else monthly
+    return yearly_values(rows, how, year_of_month, years)[:count]
+
+
 @dataclass(frozen=True)
 class Result:
     """Per-sample results of a run and the tables users read from them.
@@ -187,9 +212,7 @@ class Result:
 
     def month_label(self, index: float) -> str | None:
         """'YYYY-MM' of a month index from the start, or None for NaN."""
-        if index is None or not math.isfinite(index):
-            return None
-        return str(pd.Period(self.scenario.start, freq="M") + round(index))
+        return month_label(self.scenario, index)
 
     # -- statements ------------------------------------------------------------------------
     def _items(self, view: str, item: str | None = None) -> list[str]:
@@ -609,11 +632,9 @@ def reduce_chunk(
             means[key] = parts[id(values)]
             how = VIEWS[view][item]
             if (id(values), how) not in yearly:
-                # numpy lays out values[:, months] month by month, and so sums a year's
-                # months one after another, only when there are two samples or more:
-                # a one-sample chunk of a larger run is summed as two.
-                rows = np.repeat(values, 2, axis=0) if count == 1 < samples else values
-                yearly[(id(values), how)] = yearly_values(rows, how, year_of_month, years)[:count]
+                yearly[(id(values), how)] = chunk_yearly_values(
+                    values, how, year_of_month, years, samples
+                )
             out[key] = yearly[(id(values), how)]
     return StoredChunk(count, out, revenue, means)
 

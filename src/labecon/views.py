@@ -163,9 +163,13 @@ class SampleViews:
     revenue_by_generation: Array
 
 
-def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
-    """The expensed, capitalised, cash and compute views of a ledger, (samples, months)."""
-    w = ledger.window
+def expensed(ledger: Ledger) -> dict[str, Array]:
+    """The expensed view: training an expense when spent (seed 003), (samples, months) [USD]."""
+    return _expensed(ledger)[0]
+
+
+def _expensed(ledger: Ledger) -> tuple[dict[str, Array], Array]:
+    """The expensed view and the costs no generation carries (opex) [USD/month]."""
     revenue = ledger.company_total("revenue")
     inference = ledger.company_total("inference_cost")
     training = ledger.company_total("training_cost")
@@ -173,6 +177,32 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
     opex = sum(other.values(), np.zeros_like(revenue))
     gross = revenue - inference
     expensed_income = gross - training - opex
+    shares_paid = ledger.company["revenue_share_cost"]
+    interest = ledger.company["interest_cost"]
+    view = {
+        "revenue": revenue,
+        "inference_cost": inference,
+        "gross_profit": gross,
+        "training_cost": training,
+        **other,
+        "operating_income": expensed_income,
+        "revenue_share_cost": shares_paid,
+        "interest_cost": interest,
+        # Net income and operating cash flow agree: training is expensed, interest is paid.
+        "net_income": expensed_income - shares_paid - interest,
+    }
+    return view, opex
+
+
+def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
+    """The expensed, capitalised, cash and compute views of a ledger, (samples, months)."""
+    w = ledger.window
+    expensed_view, opex = _expensed(ledger)
+    revenue = expensed_view["revenue"]
+    inference = expensed_view["inference_cost"]
+    training = expensed_view["training_cost"]
+    other = {k: expensed_view[k] for k in UNATTRIBUTED_COSTS}
+    gross = expensed_view["gross_profit"]
 
     amortisation_by_gen = amortisation(ledger)
     amort = amortisation_by_gen[:, w, :].sum(axis=2)
@@ -182,10 +212,7 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
     balance = opening[:, None] + np.cumsum(training - amort, axis=1)
 
     cash = ledger.cash
-    shares_paid = ledger.company["revenue_share_cost"]
-    interest = ledger.company["interest_cost"]
-    # Net income and operating cash flow agree: training is expensed, interest is paid.
-    operating_cash = expensed_income - shares_paid - interest
+    operating_cash = expensed_view["net_income"]
     company = ledger.company
     financing_in = (
         cash.equity_raised
@@ -195,17 +222,7 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
         - company["debt_repaid"]
     )
     views = {
-        "expensed": {
-            "revenue": revenue,
-            "inference_cost": inference,
-            "gross_profit": gross,
-            "training_cost": training,
-            **other,
-            "operating_income": expensed_income,
-            "revenue_share_cost": shares_paid,
-            "interest_cost": interest,
-            "net_income": operating_cash,
-        },
+        "expensed": expensed_view,
         "capitalised": {
             "revenue": revenue,
             "inference_cost": inference,
@@ -340,6 +357,38 @@ def amortisation(ledger: Ledger) -> Array:
     return spread(on_sale, per_month)
 
 
+def lifetime(ledger: Ledger) -> dict[str, Array]:
+    """The generations table's timing and lifetime totals, (samples, G); NaN where not trained.
+
+    When each generation trained and was released [month index], and its lifetime totals
+    [USD]. The columns of :func:`generations` without the discounted and timed ones (NPV, IRR,
+    payback): what the dashboard's preview draws.
+    """
+    return _not_trained_nan(ledger, _lifetime(ledger))
+
+
+def _lifetime(ledger: Ledger) -> dict[str, Array]:
+    plan = ledger.schedule
+    training_total = ledger.by_generation["training_cost"].sum(axis=1)
+    revenue_total = ledger.by_generation["revenue"].sum(axis=1)
+    inference_total = ledger.by_generation["inference_cost"].sum(axis=1)
+    return {
+        "training_start_month": plan.training_start.astype(np.float64),
+        "release_month": plan.release.astype(np.float64),
+        "training_cost_usd": training_total,
+        "lifetime_revenue_usd": revenue_total,
+        "lifetime_inference_cost_usd": inference_total,
+        "lifetime_gross_profit_usd": revenue_total - inference_total,
+        "lifetime_profit_usd": revenue_total - inference_total - training_total,
+    }
+
+
+def _not_trained_nan(ledger: Ledger, table: dict[str, Array]) -> dict[str, Array]:
+    """``table`` with NaN for the generations a sample does not train (cancelled or late)."""
+    absent = ledger.cancelled | (ledger.schedule.training_start >= ledger.horizon)
+    return {k: np.where(absent, np.nan, v) for k, v in table.items()}
+
+
 def generations(ledger: Ledger, scenario: Scenario, draws: Draws) -> dict[str, Array]:
     """The model-as-company table per sample, (samples, G); NaN for generations not trained."""
     plan = ledger.schedule
@@ -350,9 +399,10 @@ def generations(ledger: Ledger, scenario: Scenario, draws: Draws) -> dict[str, A
     profit = gross - training
     release_col = plan.release - ledger.first_month
     start_col = plan.training_start - ledger.first_month
-    training_total = training.sum(axis=1)
-    revenue_total = revenue.sum(axis=1)
-    inference_total = inference.sum(axis=1)
+    totals = _lifetime(ledger)
+    training_total = totals["training_cost_usd"]
+    revenue_total = totals["lifetime_revenue_usd"]
+    inference_total = totals["lifetime_inference_cost_usd"]
     nothing = np.zeros_like(revenue_total)
     funded = (
         ledger.by_generation["financier_paid"].sum(axis=1)
@@ -370,13 +420,7 @@ def generations(ledger: Ledger, scenario: Scenario, draws: Draws) -> dict[str, A
     span, life = window_spans(scenario, revenue.shape[1])
     profit_window = finance.windows(profit, start_col, span)  # from training start
     table = {
-        "training_start_month": plan.training_start.astype(np.float64),
-        "release_month": plan.release.astype(np.float64),
-        "training_cost_usd": training_total,
-        "lifetime_revenue_usd": revenue_total,
-        "lifetime_inference_cost_usd": inference_total,
-        "lifetime_gross_profit_usd": revenue_total - inference_total,
-        "lifetime_profit_usd": revenue_total - inference_total - training_total,
+        **totals,
         # A model not yet on sale by the horizon has no return to speak of yet.
         "roi_multiple": np.divide(
             revenue_total,
@@ -398,8 +442,7 @@ def generations(ledger: Ledger, scenario: Scenario, draws: Draws) -> dict[str, A
             finance.windows(revenue, release_col, life), training_total
         ),
     }
-    absent = ledger.cancelled | (plan.training_start >= ledger.horizon)
-    return {k: np.where(absent, np.nan, v) for k, v in table.items()}
+    return _not_trained_nan(ledger, table)
 
 
 def window_spans(scenario: Scenario, grid_months: int) -> tuple[int, int]:

@@ -14,13 +14,26 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from labecon.api import Progress, simulate
+from labecon import views
+from labecon.api import Chunk, Progress, Run, map_chunks, simulate_ledger
 from labecon.errors import OptionError
-from labecon.result import Result, statistics
+from labecon.result import (
+    Result,
+    calendar,
+    chunk_yearly_values,
+    month_label,
+    statistic,
+    statistics,
+)
+from labecon.sampler import check_overrides, normalise_seed
 from labecon.scenario.citations import field_meta
 from labecon.scenario.schema import Scenario
 from labecon.sensitivity import tornado
+from labecon.views import VIEWS
+
+Array = NDArray[np.float64]
 
 #: Levers a scenario page shows at most.
 MAX_LEVERS = 8
@@ -106,6 +119,33 @@ GENERATION_COLUMNS = (
 PREVIEW_CHUNK = 512
 
 
+#: The yearly expensed items a preview shows (means over samples) [USD/year].
+PREVIEW_YEARLY = ("revenue", "operating_income")
+
+
+def _drawn(run: Run, chunk: Chunk) -> dict[str, Array]:
+    """What a preview keeps of one chunk, per sample: the numbers a run's Result holds.
+
+    Month-end cash (samples, months), the yearly expensed items (samples, years), the
+    generations' lifetime columns (samples, G) and the insolvency month (samples,): not the
+    other views, the discounted generation columns or the metrics a run computes.
+    """
+    ledger, _ = simulate_ledger(run, chunk)
+    _, year_of_month, years = calendar(run.scenario)
+    expensed = views.expensed(ledger)
+    kept = {
+        item: chunk_yearly_values(
+            expensed[item], VIEWS["expensed"][item], year_of_month, years, run.samples
+        )
+        for item in PREVIEW_YEARLY
+    }
+    lifetime = views.lifetime(ledger)
+    kept.update({column: lifetime[column] for column in GENERATION_COLUMNS[1:]})
+    kept["cash"] = ledger.cash.cash
+    kept["insolvency_month"] = ledger.cash.insolvency_month
+    return kept
+
+
 def preview(
     scenario: Scenario,
     inputs: Mapping[str, float],
@@ -115,33 +155,38 @@ def preview(
 ) -> dict[str, Any]:
     """Monthly cash (p5, p50, p95), each generation's medians and yearly means [USD].
 
-    ``progress`` is called after each chunk; an exception it raises stops the preview.
+    The numbers of ``simulate(scenario, samples, seed, inputs=inputs)``'s Result
+    (``monthly("cash", stat)``, ``generations("p50")``, ``annual("expensed")``), computed
+    from only what they need. ``progress`` is called after each chunk; an exception it
+    raises stops the preview.
     """
-    result = simulate(
+    check_overrides(scenario, inputs, samples)
+    chunks = map_chunks(
+        _drawn,
         scenario,
-        samples=samples,
-        seed=seed,
-        inputs=dict(inputs),
-        threads=None,
+        samples,
+        normalise_seed(seed),
+        dict(inputs),
         chunk_size=PREVIEW_CHUNK,
         progress=progress,
     )
-    fans = monthly_fans(result, (("cash", "cash"),), ("p5", "p50", "p95"))
-    yearly = result.annual("expensed")
-    generations = result.generations("p50")  # medians over samples, a row per generation
+    kept = {key: np.concatenate([chunk[key] for chunk in chunks]) for key in chunks[0]}
+    months, _, years = calendar(scenario)
+    cash = statistics(kept["cash"], ("p5", "p50", "p95"))
+    generations: dict[str, list[Any]] = {
+        "generation": list(range(scenario.generation_count)),
+        "release_month": [
+            month_label(scenario, float(m)) for m in statistic(kept["release_month"], "p50")
+        ],
+    }
+    for column in GENERATION_COLUMNS[2:]:
+        generations[column] = [_number(v) for v in statistic(kept[column], "p50")]
     return {
-        "months": fans["months"],
+        "months": [str(m) for m in months],
         "samples": samples,
-        "cash": fans["cash"],
-        "generations": {
-            column: [
-                value if isinstance(value, str) else _number(float(value))
-                for value in generations[column]
-            ]
-            for column in GENERATION_COLUMNS
-        },
-        "years": [int(y) for y in yearly.index],
-        "revenue": yearly["revenue"].tolist(),
-        "operating_income": yearly["operating_income"].tolist(),
-        "insolvent": float(np.mean(~np.isnan(result.metric_values["insolvency_month"]))),
+        "cash": {stat: [_number(v) for v in values] for stat, values in cash.items()},
+        "generations": generations,
+        "years": years,
+        **{item: statistic(kept[item], "mean").tolist() for item in PREVIEW_YEARLY},
+        "insolvent": float(np.mean(~np.isnan(kept["insolvency_month"]))),
     }
