@@ -4,63 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-import labecon
-from labecon.engine.generations import Schedule, schedule
-from labecon.engine.inputs import Inputs
-from labecon.engine.lifecycle import Ages, _rank_rows, active, spread
+from labecon.engine.lifecycle import spread
 from labecon.engine.revenue import frontier_capability
 from labecon.finance import irr_per_year
-from labecon.sampler import Sampler
-
-
-def _plan(samples: int = 60) -> tuple[Schedule, np.ndarray]:
-    scenario = labecon.load_scenario("baseline")
-    draws = Sampler(scenario, 4).draw(0, samples)
-    plan = schedule(Inputs(scenario, draws, samples), scenario.generation_count)
-    return plan, np.arange(-9, 120, dtype=np.int64)
-
-
-def _newer_on_sale(on: np.ndarray) -> np.ndarray:
-    return np.cumsum(on[:, :, ::-1], axis=2)[:, :, ::-1] - on
-
-
-def test_rank_rows_read_the_number_of_newer_generations_on_sale() -> None:
-    plan, months = _plan()
-    count = plan.release.shape[1]
-    rng = np.random.default_rng(0)
-    # Insolvency cancels every generation from some point on.
-    first_cancelled = rng.integers(0, count + 1, size=plan.release.shape[0])
-    cancelled = np.arange(count)[None, :] >= first_cancelled[:, None]
-    on = active(plan, months, cancelled)
-    rows = _rank_rows(plan, months, cancelled, on)
-    rank = rows - (np.arange(len(rows)) * (2 * count + 1) + count)[:, None, None]
-    np.testing.assert_array_equal(rank[on], _newer_on_sale(on)[on])
-    # Every cell reads a row of its own sample.
-    assert rank.min() >= -count and rank.max() <= count
-
-
-def test_rank_rows_of_an_irregular_schedule_count_directly() -> None:
-    plan, months = _plan(8)
-    retire = plan.retire.copy()
-    retire[:, 3] += 30  # one generation lives longer than the others
-    odd = Schedule(**{**vars(plan), "retire": retire})
-    cancelled = np.zeros(plan.release.shape, dtype=bool)
-    on = active(odd, months, cancelled)
-    count = plan.release.shape[1]
-    first_row = (np.arange(8) * (2 * count + 1) + count)[:, None, None]
-    np.testing.assert_array_equal(
-        _rank_rows(odd, months, cancelled, on) - first_row, _newer_on_sale(on)
-    )
-
-
-def test_age_tables_give_the_cell_by_cell_values() -> None:
-    plan, months = _plan()
-    ages = Ages.of(plan, months)
-    decline = np.linspace(-0.1, -0.01, plan.release.shape[0])
-    age = months[None, :, None] - plan.release[:, None, :]
-    direct = (1 + decline[:, None, None]) ** np.maximum(age.astype(np.float64), 0)
-    looked_up = ages.take((1 + decline[:, None]) ** np.maximum(ages.values, 0))
-    np.testing.assert_array_equal(looked_up, direct, strict=True)
 
 
 def test_spread_is_np_where_also_for_negative_zero_and_nan() -> None:

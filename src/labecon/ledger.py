@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from labecon.engine.capital import CashPath
+from labecon.engine.compiled import sum_generations
 from labecon.engine.generations import Schedule
 
 Array = NDArray[np.float64]
@@ -119,7 +120,7 @@ class Ledger:
         """A per-generation item summed over generations, over the window [USD/month]."""
         if item in self.totals:
             return self.totals[item]
-        return self.by_generation[item][:, self.window, :].sum(axis=2)
+        return sum_generations(self.by_generation[item], self.window.start)
 
     def with_rows(self, rows: NDArray[np.intp], other: Ledger) -> Ledger:
         """The ledger with the given sample rows replaced by ``other``'s (same order)."""

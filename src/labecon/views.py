@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from labecon import finance
+from labecon.engine.compiled import sum_generations, sum_months
 from labecon.engine.inputs import Inputs
 from labecon.engine.lifecycle import spread
 from labecon.ledger import CHANNEL_ITEMS, UNATTRIBUTED_COSTS, Ledger
@@ -205,7 +206,7 @@ def statements(ledger: Ledger) -> dict[str, dict[str, Array]]:
     gross = expensed_view["gross_profit"]
 
     amortisation_by_gen = amortisation(ledger)
-    amort = amortisation_by_gen[:, w, :].sum(axis=2)
+    amort = sum_generations(amortisation_by_gen, w.start)
     spend_before = ledger.by_generation["training_cost"][:, : -ledger.first_month or 0, :]
     amort_before = amortisation_by_gen[:, : -ledger.first_month or 0, :]
     opening = spend_before.sum(axis=(1, 2)) - amort_before.sum(axis=(1, 2))
@@ -369,9 +370,9 @@ def lifetime(ledger: Ledger) -> dict[str, Array]:
 
 def _lifetime(ledger: Ledger) -> dict[str, Array]:
     plan = ledger.schedule
-    training_total = ledger.by_generation["training_cost"].sum(axis=1)
-    revenue_total = ledger.by_generation["revenue"].sum(axis=1)
-    inference_total = ledger.by_generation["inference_cost"].sum(axis=1)
+    training_total = sum_months(ledger.by_generation["training_cost"])
+    revenue_total = sum_months(ledger.by_generation["revenue"])
+    inference_total = sum_months(ledger.by_generation["inference_cost"])
     return {
         "training_start_month": plan.training_start.astype(np.float64),
         "release_month": plan.release.astype(np.float64),
@@ -405,12 +406,12 @@ def generations(ledger: Ledger, scenario: Scenario, draws: Draws) -> dict[str, A
     inference_total = totals["lifetime_inference_cost_usd"]
     nothing = np.zeros_like(revenue_total)
     funded = (
-        ledger.by_generation["financier_paid"].sum(axis=1)
+        sum_months(ledger.by_generation["financier_paid"])
         if "financier_paid" in ledger.by_generation
         else nothing
     )
     shared = (
-        ledger.by_generation["revenue_share"].sum(axis=1)
+        sum_months(ledger.by_generation["revenue_share"])
         if "revenue_share" in ledger.by_generation
         else nothing
     )

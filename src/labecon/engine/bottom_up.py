@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from labecon.engine import channels, revenue
+from labecon.engine.compiled import sum_generations
 from labecon.engine.contest import Contest
 from labecon.engine.generations import Schedule
 from labecon.engine.inputs import Array, Inputs
@@ -78,13 +79,19 @@ def bottom_up(
         # What the lab books on tokens the clouds serve does not depend on its own compute.
         fixed = api_revenue * (share * on_cloud * (1 - take))[:, None, None]
         fee_fixed = api_revenue * (share * on_cloud * take)[:, None, None]
-        fixed_by_channel = {"revenue_api": fixed.sum(axis=2), "cloud_fee": fee_fixed.sum(axis=2)}
-        by_channel = {"revenue_api": lab_revenue.sum(axis=2), "cloud_fee": fee.sum(axis=2)}
+        fixed_by_channel = {
+            "revenue_api": sum_generations(fixed),
+            "cloud_fee": sum_generations(fee_fixed),
+        }
+        by_channel = {
+            "revenue_api": sum_generations(lab_revenue),
+            "cloud_fee": sum_generations(fee),
+        }
     else:
         # Without clouds nothing is fixed and no fee is kept: sums of zeros, not computed.
         nothing = np.zeros(api_revenue.shape[:2])
         fixed_by_channel = {"revenue_api": nothing, "cloud_fee": nothing}
-        by_channel = {"revenue_api": lab_revenue.sum(axis=2), "cloud_fee": nothing}
+        by_channel = {"revenue_api": sum_generations(lab_revenue), "cloud_fee": nothing}
     total_revenue, total_tokens = lab_revenue, lab_tokens
     if section.consumer is not None:
         tiers = [
@@ -97,7 +104,7 @@ def bottom_up(
         consumer_revenue = channels.attribute(consumer.revenue, shares)
         total_revenue = total_revenue + consumer_revenue
         total_tokens = total_tokens + channels.attribute(consumer.tokens_mtok, shares)
-        by_channel["revenue_consumer"] = consumer_revenue.sum(axis=2)
+        by_channel["revenue_consumer"] = sum_generations(consumer_revenue)
         by_channel["subscribers"] = consumer.subscribers
     if section.enterprise is not None:
         e = "revenue.enterprise."
@@ -124,7 +131,7 @@ def bottom_up(
         enterprise_revenue = channels.attribute(enterprise.revenue, shares)
         total_revenue = total_revenue + enterprise_revenue
         total_tokens = total_tokens + channels.attribute(enterprise.tokens_mtok, shares)
-        by_channel["revenue_enterprise"] = enterprise_revenue.sum(axis=2)
+        by_channel["revenue_enterprise"] = sum_generations(enterprise_revenue)
         by_channel["enterprise_contracts"] = enterprise.active_contracts
     if section.licensing is not None:
         licensing = channels.attribute(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from labecon.engine.compiled import FUNDING_POLICIES, cash_months
 from labecon.engine.inputs import Array, Inputs
 from labecon.sampler import RAISE_OUTCOME
 
@@ -52,12 +53,9 @@ def cash_path(
     funding = inputs.scenario.capital.funding
     n, months = operating_cash_flow.shape
     cash = np.empty((n, months))
-    raised = np.zeros((n, months))
+    raised = np.empty((n, months))
     ownership = np.empty((n, months))
-    insolvent = np.zeros((n, months), dtype=bool)
-    balance = inputs["capital.starting_cash"].copy()
-    held = np.ones(n)
-    broke = np.zeros(n, dtype=bool)
+    insolvent = np.empty((n, months), dtype=bool)
     trigger = inputs["capital.funding.runway_trigger_months"]
     size = inputs["capital.funding.raise_months"]
     multiple = inputs["capital.funding.valuation_multiple"]
@@ -67,7 +65,6 @@ def cash_path(
     # Selling share d of the post-money company raises d / (1 - d) of the pre-money value.
     largest = np.nan_to_num(inputs["capital.funding.max_raise"], nan=np.inf)
     appetite = most / np.maximum(1 - most, 1e-12)
-    trailing = np.cumsum(operating_cash_flow, axis=1)
     outcome = inputs.event(RAISE_OUTCOME)
     success = inputs["capital.funding.raise_success_probability"]
     extra = np.zeros((n, months)) if other_financing is None else other_financing
@@ -77,49 +74,34 @@ def cash_path(
         ipo_amount = inputs["capital.ipo.amount"]
         ipo_multiple = inputs["capital.ipo.valuation_multiple"]
     in_kind = np.zeros((n, months)) if equity_in_kind is None else equity_in_kind
-    for t in range(months):
-        balance = balance + operating_cash_flow[:, t] + extra[:, t] + in_kind[:, t]
-        if in_kind[:, t].any():
-            valued = np.maximum(revenue[:, t] * MONTHS_PER_YEAR * multiple, floor)
-            issued = in_kind[:, t]
-            # Without a valuation (no revenue, no floor) the equity cannot be priced: the
-            # credits are recorded but dilute no one; set min_pre_money to price them.
-            held = held * (
-                1
-                - np.divide(
-                    issued, valued + issued, out=np.zeros(n), where=(issued > 0) & (valued > 0)
-                )
-            )
-        if funding.policy == "unlimited":
-            amount = np.maximum(-balance, 0.0)
-        elif funding.policy == "runway":
-            lo = max(0, t - window + 1)
-            flow = trailing[:, t] - (trailing[:, lo - 1] if lo > 0 else 0.0)
-            burn = np.maximum(-flow / (t - lo + 1), 0.0)
-            pre_money = np.maximum(revenue[:, t] * MONTHS_PER_YEAR * multiple, floor)
-            wants = ~broke & (burn > 0) & (balance < trigger * burn) & (pre_money > 0)
-            if outcome is not None:
-                # Seed 004: "only about ~another round of capital left": rounds can fail.
-                wants &= outcome[:, t] < success
-            amount = np.where(wants, size * burn + np.maximum(-balance, 0.0), 0.0)
-            sellable = np.where(most < 1, appetite * pre_money, np.inf)
-            amount = np.minimum(np.minimum(amount, sellable), largest)
-            dilution = np.divide(amount, pre_money + amount, out=np.zeros(n), where=amount > 0)
-            held = held * (1 - dilution)
-        else:
-            amount = np.zeros(n)
-        if ipo_month is not None and ipo_amount is not None and ipo_multiple is not None:
-            # Seed 004: "If they go public, this level of funding can continue."
-            listing = (ipo_month == t) & ~broke
-            pre_money = np.maximum(revenue[:, t] * MONTHS_PER_YEAR * ipo_multiple, floor)
-            sold = np.where(listing & (pre_money > 0), ipo_amount, 0.0)
-            held = held * (1 - np.divide(sold, pre_money + sold, out=np.zeros(n), where=sold > 0))
-            amount = amount + sold
-        balance = balance + amount
-        raised[:, t] = amount
-        broke = broke | (balance < (0.0 if credit is None else -credit))
-        cash[:, t] = balance
-        ownership[:, t] = held
-        insolvent[:, t] = broke
+    cash_months(
+        operating_cash_flow,
+        extra,
+        in_kind,
+        revenue,
+        np.empty((n, months)) if outcome is None else outcome,
+        outcome is not None,
+        inputs["capital.starting_cash"],
+        trigger,
+        size,
+        multiple,
+        floor,
+        most,
+        largest,
+        appetite,
+        success,
+        window,
+        FUNDING_POLICIES.get(funding.policy, -1),
+        np.empty(n) if ipo_month is None else ipo_month,
+        np.empty(n) if ipo_amount is None else ipo_amount,
+        np.empty(n) if ipo_multiple is None else ipo_multiple,
+        ipo_month is not None,
+        np.empty(n) if credit is None else credit,
+        credit is not None,
+        cash,
+        raised,
+        ownership,
+        insolvent,
+    )
     first = np.where(insolvent.any(axis=1), insolvent.argmax(axis=1), np.nan)
     return CashPath(cash, raised, ownership, insolvent, first.astype(np.float64))

@@ -30,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from labecon.engine.compiled import sum_generations
 from labecon.scenario.quantities import per_year_to_per_month
 
 Array = NDArray[np.float64]
@@ -363,8 +364,8 @@ def average_price(revenue: Array, tokens_mtok: Array) -> Array:
     sum_g revenue_g / sum_g tokens_g from (samples, months, G) arrays; NaN where no tokens
     are sold. It does not depend on the level of demand, only on shares and prices.
     """
-    revenue_total = revenue.sum(axis=2)
-    tokens_total = tokens_mtok.sum(axis=2)
+    revenue_total = sum_generations(revenue)
+    tokens_total = sum_generations(tokens_mtok)
     return np.divide(
         revenue_total,
         tokens_total,
@@ -410,6 +411,6 @@ def attribute(channel_total: Array, shares: Array) -> Array:
     total is ``out.sum(axis=2)``, which is then 0 too, so generations + unattributed still
     equal the company total.
     """
-    weight = shares.sum(axis=2, keepdims=True)
+    weight = sum_generations(shares)[:, :, None]
     normalised = np.divide(shares, weight, out=np.zeros(shares.shape), where=weight > 0)
     return channel_total[:, :, None] * normalised

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from labecon.engine import compiled
 from labecon.engine.generations import Schedule
 from labecon.engine.inputs import Array, Inputs
 from labecon.scenario.quantities import per_year_to_per_month
@@ -34,8 +35,8 @@ def serving_gw(
     size = (schedule.scale_cost / inputs["inference.reference_training_cost"][:, None]) ** inputs[
         "inference.size_exponent"
     ][:, None]
-    gw = throughput[:, :, None] / size[:, None, :]  # [Mtok/month per GW]
-    return np.divide(tokens_mtok, gw, out=gw)
+    # tokens / (throughput / size) per cell, throughput / size in [Mtok/month per GW]
+    return compiled.serving_cells(tokens_mtok, throughput, size)
 
 
 def routing_factor(inputs: Inputs) -> Array:

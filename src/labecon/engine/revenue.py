@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from labecon.engine import compiled
 from labecon.engine.contest import Contest
 from labecon.engine.generations import Schedule
 from labecon.engine.inputs import Array, Inputs
@@ -119,18 +120,30 @@ def api_traffic(
         inputs["revenue.api.release_price_per_mtok"][:, None]
         * schedule.capability ** inputs["revenue.api.price_capability_exponent"][:, None]
     )
-    # The decline factor depends on a cell's age only: one table per sample (Ages). Products
-    # are formed in place (a * b is b * a exactly) to spare (samples, months, G) temporaries.
-    price = age.take((1 + decline[:, None]) ** np.maximum(age.values, 0))
-    np.multiply(price_at_release[:, None, :], price, out=price)
-    tokens = lab_tokens[:, :, None] * shares
-    if inputs.given("revenue.api.open_source_lag_months"):
+    # Tables by age (Ages), read by every cell: the decline factor (1 + d)^age, and where
+    # open weights have caught up the price and traffic kept.
+    declined = (1 + decline[:, None]) ** np.maximum(age.values, 0)
+    open_weights = inputs.given("revenue.api.open_source_lag_months")
+    price_kept = share_kept = declined
+    if open_weights:
         lag = np.rint(inputs["revenue.api.open_source_lag_months"])
         caught_up = age.values >= lag[:, None]
-        cut = inputs["revenue.api.open_source_price_cut"][:, None]
-        loss = inputs["revenue.api.open_source_share_loss"][:, None]
-        # x * 1.0 is x exactly: a factor of 1 where open weights have not caught up.
-        factor = age.take(np.where(caught_up, 1 - cut, 1.0))
-        price *= factor
-        tokens *= age.take(np.where(caught_up, 1 - loss, 1.0), out=factor)
-    return ApiTraffic(tokens_mtok=tokens, revenue=np.multiply(tokens, price, out=price))
+        price_kept = np.where(
+            caught_up, 1 - inputs["revenue.api.open_source_price_cut"][:, None], 1.0
+        )
+        share_kept = np.where(
+            caught_up, 1 - inputs["revenue.api.open_source_share_loss"][:, None], 1.0
+        )
+    tokens, cells_revenue = compiled.api_cells(
+        lab_tokens,
+        shares,
+        price_at_release,
+        schedule.release,
+        months,
+        age.first,
+        declined,
+        open_weights,
+        price_kept,
+        share_kept,
+    )
+    return ApiTraffic(tokens_mtok=tokens, revenue=cells_revenue)

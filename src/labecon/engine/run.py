@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from labecon.engine import (
     capital,
     channels,
+    compiled,
     compute,
     financing,
     inference,
@@ -25,6 +26,7 @@ from labecon.engine import (
     revenue,
 )
 from labecon.engine.bottom_up import BottomUp, bottom_up
+from labecon.engine.compiled import sum_generations, sum_months
 from labecon.engine.contest import Contest
 from labecon.engine.generations import Schedule, schedule
 from labecon.engine.inputs import Array, Inputs
@@ -46,11 +48,11 @@ def simulate_chunk(
     life_weight = planned = None
     if _top_down(scenario):
         planned = _planned_shares(inputs, plan)
-        life_weight = planned.sum(axis=1)
+        life_weight = sum_months(planned)
         if scenario.strategies.open_source_eol is not None:
             # The multiple is earned over the natural life; an open release cuts it short.
             natural = schedule(inputs, scenario.generation_count, open_release=False)
-            life_weight = _planned_shares(inputs, natural).sum(axis=1)
+            life_weight = sum_months(_planned_shares(inputs, natural))
         planned = planned[:, : len(_grid(scenario)), :]
     ledger = _simulate(inputs, plan, none_cancelled, life_weight, planned, contest)
     stop = ledger.cash.insolvency_month
@@ -102,7 +104,7 @@ def _take(plan: Schedule, rows: NDArray[np.intp]) -> Schedule:
 
 def _window_total(flows: Array | None, window: slice, like: Array) -> Array:
     """Sum over generations of a per-generation flow over the window; zeros when absent."""
-    return np.zeros_like(like) if flows is None else flows[:, window, :].sum(axis=2)
+    return np.zeros_like(like) if flows is None else sum_generations(flows, window.start)
 
 
 @dataclass(frozen=True)
@@ -179,14 +181,17 @@ def _internal_venture(
     start = np.rint(inputs[v + "start_month"])[:, None]
     gw_total = np.where(months[None, :] >= start, inputs[v + "gw"][:, None], 0.0)
     gw = channels.attribute(gw_total, shares)
-    serving_gw = gw_so_far.sum(axis=2)
+    serving_gw = sum_generations(gw_so_far)
     per_gw = np.divide(  # [USD/month per GW]
-        revenue_so_far.sum(axis=2), serving_gw, out=np.zeros_like(serving_gw), where=serving_gw > 0
+        sum_generations(revenue_so_far),
+        serving_gw,
+        out=np.zeros_like(serving_gw),
+        where=serving_gw > 0,
     )
     return Venture(
         revenue=channels.attribute(revenue_total, shares),
         gw=gw,
-        forgone=gw.sum(axis=2) * per_gw,
+        forgone=sum_generations(gw) * per_gw,
     )
 
 
@@ -205,7 +210,7 @@ def channel_totals(
     """
     out = dict.fromkeys(CHANNEL_ITEMS, np.zeros_like(revenue))
     if venture is not None:
-        out["revenue_internal"] = venture.revenue[:, window, :].sum(axis=2)
+        out["revenue_internal"] = sum_generations(venture.revenue, window.start)
         out["forgone_api_revenue"] = venture.forgone[:, window]
     if flows is None:
         out["revenue_top_down"] = revenue - out["revenue_internal"]
@@ -224,11 +229,13 @@ def training_spend(
     plan: Schedule, months: NDArray[np.int64], cancelled: NDArray[np.bool_]
 ) -> Array:
     """Development spend of each generation, evenly over its training window [USD/month]."""
-    t = months[None, :, None]
-    start = plan.training_start[:, None, :]
-    training = (start <= t) & (t < start + plan.training_months[:, None, :])
-    training &= ~cancelled[:, None, :]
-    return lifecycle.spread(training, plan.development_cost / plan.training_months)
+    return compiled.training_cells(
+        plan.training_start,
+        plan.training_months,
+        cancelled,
+        plan.development_cost / plan.training_months,
+        months,
+    )
 
 
 def _simulate(
@@ -299,9 +306,11 @@ def _simulate(
         gen_gw = gen_gw + venture.gw
         gen_inference = gen_inference + venture.gw * price[:, None, None]
     gen_training = training_spend(plan, months, cancelled)
-    window_training = gen_training[:, window, :].sum(axis=2)
+    window_training = sum_generations(gen_training, window.start)
     gw_training = inference.training_gw(inputs, window_training)
-    gw_needed = np.zeros_like(window_training) if serving_free else gen_gw[:, window, :].sum(axis=2)
+    gw_needed = (
+        np.zeros_like(window_training) if serving_free else sum_generations(gen_gw, window.start)
+    )
     mode = scenario.compute.capacity
     owned = compute.owned_gw(
         inputs["compute.owned_gw"],
@@ -324,7 +333,7 @@ def _simulate(
             flow[:, window, :] *= served
 
     financed = _financing(inputs, gen_training, gen_revenue)
-    company_revenue = gen_revenue[:, window, :].sum(axis=2)
+    company_revenue = sum_generations(gen_revenue, window.start)
     channel_items = channel_totals(
         flows, window, company_revenue, use.served_share if mode == "hard" else None, venture
     )
@@ -339,7 +348,7 @@ def _simulate(
         "tokens_mtok": (
             np.zeros_like(company_revenue)
             if flows is None
-            else gen_tokens[:, window, :].sum(axis=2)
+            else sum_generations(gen_tokens, window.start)
         ),
         "gw_inference": use.gw_inference,
         "gw_inference_needed": gw_needed,
@@ -376,7 +385,9 @@ def _simulate(
     company["interest_cost"] = sum((loan.interest for loan in loans), zero)
     unattributed = sum(company[item] for item in UNATTRIBUTED_COSTS)
     company_inference = (
-        np.zeros_like(company_revenue) if serving_free else gen_inference[:, window, :].sum(axis=2)
+        np.zeros_like(company_revenue)
+        if serving_free
+        else sum_generations(gen_inference, window.start)
     )
     operating_cash_flow = (
         company_revenue
