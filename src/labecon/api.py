@@ -55,6 +55,8 @@ class Run:
     seed: int
     samples: int = 0  # of the whole run (what a chunk keeps of a one-sample chunk depends on it)
     keep: str = "monthly"
+    # The run's overrides were checked once for all its chunks (each chunk's are a part).
+    inputs_checked: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,13 @@ def simulate_ledger(run: Run, chunk: Chunk) -> tuple[Ledger, Draws]:
     Draws depend only on the seed and the sample's index, so a chunk's results are the
     same whichever process computes them.
     """
-    sampler = Sampler(run.scenario, run.seed, chunk.inputs, first_sample=chunk.start)
+    sampler = Sampler(
+        run.scenario,
+        run.seed,
+        chunk.inputs,
+        first_sample=chunk.start,
+        check=not run.inputs_checked,
+    )
     draws = sampler.draw(chunk.start, chunk.count)
     return simulate_chunk(run.scenario, draws, chunk.count), draws
 
@@ -197,7 +205,8 @@ def simulate(
     check_overrides(loaded, inputs or {}, samples)
     with using(backend, scheduler, workers, threads) as opened:
         chunks = _chunks(opened, loaded, samples, chunk_size, inputs or {})
-        return _run(opened, Run(loaded, fixed_seed), chunks, samples, progress, keep)
+        run = Run(loaded, fixed_seed, inputs_checked=True)
+        return _run(opened, run, chunks, samples, progress, keep)
 
 
 def map_chunks(
@@ -214,12 +223,14 @@ def map_chunks(
 
     The chunks, draws and threads of :func:`simulate` for a caller that keeps less than a
     Result of each chunk (the dashboard's preview keeps only what it draws): the same
-    samples give the same numbers. ``scenario`` is loaded and ``inputs`` checked already.
+    samples give the same numbers. ``seed`` is a number (:func:`normalise_seed`).
     """
     check_run_options(samples, chunk_size, MAX_SAMPLES)
+    check_overrides(scenario, inputs, samples)
+    run = Run(scenario, seed, samples, inputs_checked=True)
     with using(None, None, None, threads) as opened:
         chunks = _chunks(opened, scenario, samples, chunk_size, inputs)
-        outputs = opened.map_ordered(task, Run(scenario, seed, samples), chunks)
+        outputs = opened.map_ordered(task, run, chunks)
         return [output for _, output in _in_order(chunks, outputs, samples, progress)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Sequence
@@ -119,10 +120,20 @@ def check_keep(keep: str) -> None:
 
 def calendar(scenario: Scenario) -> tuple[pd.PeriodIndex, NDArray[np.int64], list[int]]:
     """The horizon's calendar months, the year of each, and the years it touches."""
-    start = pd.Period(scenario.start, freq="M")
-    months = pd.period_range(start, periods=scenario.horizon_months, freq="M", name="month")
+    months, year_of_month, years = _calendar(scenario.start, scenario.horizon_months)
+    return months, year_of_month, list(years)
+
+
+@functools.lru_cache(maxsize=64)
+def _calendar(
+    start: str, horizon: int
+) -> tuple[pd.PeriodIndex, NDArray[np.int64], tuple[int, ...]]:
+    """:func:`calendar` of a start month and horizon, made once (every chunk reads it)."""
+    first = pd.Period(start, freq="M")
+    months = pd.period_range(first, periods=horizon, freq="M", name="month")
     year_of_month = np.array([p.year for p in months], dtype=np.int64)
-    return months, year_of_month, sorted({int(y) for y in year_of_month})
+    year_of_month.flags.writeable = False
+    return months, year_of_month, tuple(sorted({int(y) for y in year_of_month}))
 
 
 def yearly_values(

@@ -15,7 +15,9 @@ mapped to normals, mixed by the Cholesky factor of the copula matrix and mapped 
 
 from __future__ import annotations
 
+import functools
 import secrets
+import threading
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -47,13 +49,44 @@ def normalise_seed(seed: int | None) -> int:
 
 def uniform_stream(seed: int, name: str, start: int, count: int) -> NDArray[np.float64]:
     """Uniforms in (0, 1) for samples ``start .. start+count-1`` of input ``name``."""
-    key = np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode("utf-8")),))
-    bit_generator = np.random.Philox(key=key.generate_state(2, np.uint64))
+    bit_generator = _philox(_stream_key(seed, name))
     steps, skip = divmod(start, _WORDS_PER_STEP)
     bit_generator.advance(steps)
     words = np.random.Generator(bit_generator).random(skip + count)[skip:]
     # random() is in [0, 1); nudge exact zeros so inverse CDFs stay finite.
     return np.maximum(words, np.finfo(np.float64).tiny)
+
+
+@functools.lru_cache(maxsize=4096)
+def _stream_key(seed: int, name: str) -> tuple[int, int]:
+    """The Philox key of input ``name``'s stream under ``seed`` (derived by a SeedSequence)."""
+    key = np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode("utf-8")),))
+    first, second = key.generate_state(2, np.uint64)
+    return int(first), int(second)
+
+
+_per_thread = threading.local()
+
+
+def _philox(key: tuple[int, int]) -> np.random.Philox:
+    """A Philox generator of this thread, set to the start of the stream with ``key``.
+
+    The state a new ``Philox(key=key)`` starts in, set on a generator made once per thread:
+    making one draws OS entropy for a seed it then ignores, ten times the cost of a chunk's
+    draws of one input.
+    """
+    bit_generator: np.random.Philox | None = getattr(_per_thread, "philox", None)
+    if bit_generator is None:
+        bit_generator = _per_thread.philox = np.random.Philox(key=np.zeros(2, np.uint64))
+    bit_generator.state = {
+        "bit_generator": "Philox",
+        "state": {"counter": np.zeros(4, np.uint64), "key": np.array(key, np.uint64)},
+        "buffer": np.zeros(4, np.uint64),
+        "buffer_pos": _WORDS_PER_STEP,
+        "has_uint32": 0,
+        "uinteger": 0,
+    }
+    return bit_generator
 
 
 Overrides = Mapping[str, "NDArray[np.float64] | float"]
@@ -74,9 +107,12 @@ class Sampler:
     seed: int
     overrides: Overrides = field(default_factory=dict)
     first_sample: int = 0
+    #: False where the whole run's overrides were checked once before its chunks drew.
+    check: bool = True
 
     def __post_init__(self) -> None:
-        check_overrides(self.scenario, self.overrides)
+        if self.check:
+            check_overrides(self.scenario, self.overrides)
 
     def draw(self, start: int, count: int) -> Draws:
         """Values of every uncertain input for samples ``start .. start+count-1``."""

@@ -379,3 +379,45 @@ def serving_cells(tokens: Array, throughput: Array, size: Array) -> Array:
             for g in range(count):
                 out[i, t, g] = tokens[i, t, g] / (throughput[i, t] / size[i, g])
     return out
+
+
+@compiled
+def frontier(capability: Array, on: NDArray[np.bool_]) -> tuple[Array, NDArray[np.int64]]:
+    """The best capability on sale in each month and which generation has it, (samples, months).
+
+    Taken as NumPy's ``np.maximum`` over generations of (capability if on sale else 0.0), in
+    generation order: 0.0 and generation -1 where none is on sale. The generation lets a
+    quantity of the best model's capability be read from a (samples, G) table.
+    """
+    samples, month_count, count = on.shape
+    best = np.empty((samples, month_count))
+    which = np.empty((samples, month_count), dtype=np.int64)
+    for i in range(samples):
+        for t in range(month_count):
+            value = capability[i, 0] if on[i, t, 0] else 0.0
+            index = 0 if on[i, t, 0] else -1
+            for g in range(1, count):
+                candidate = capability[i, g] if on[i, t, g] else 0.0
+                # maximum(value, candidate) is candidate unless value > candidate or NaN.
+                if not (value > candidate or value != value):
+                    value = candidate
+                    index = g if on[i, t, g] else -1
+            best[i, t] = value
+            which[i, t] = index
+    return best, which
+
+
+def outer_power(base: Array, exponents: Array) -> Array:
+    """``base[:, None] ** exponents[None, :]`` bit for bit, raising each distinct base once.
+
+    An input a scenario fixes, or a lever sets, is one number in every sample: its growth
+    factors over the months are then one row of ``**`` (each a call of the C library's
+    ``pow``), not one per sample. Zero bases (whose sign matters to ``pow``) are raised as
+    they are.
+    """
+    if base.size < 2 or np.any(base == 0):
+        return base[:, None] ** exponents[None, :]
+    distinct, rows = np.unique(base, return_inverse=True)
+    if 2 * distinct.size > base.size:
+        return base[:, None] ** exponents[None, :]
+    return (distinct[:, None] ** exponents[None, :])[rows]

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from labecon.engine.compiled import outer_power
 from labecon.engine.inputs import Array
 from labecon.scenario.quantities import per_year_to_per_month
 
 
 def owned_gw(start: Array, growth_per_year: Array, ceiling: Array, months: Array) -> Array:
     """Owned capacity O(t) = min(O_0 (1+g)^(t/12), ceiling) [GW], (samples, months)."""
-    growth = (1 + per_year_to_per_month(growth_per_year)[:, None]) ** months[None, :]
+    growth = outer_power(1 + per_year_to_per_month(growth_per_year), months)
     held = start[:, None] * growth
     return np.where(np.isnan(ceiling)[:, None], held, np.minimum(held, ceiling[:, None]))
 

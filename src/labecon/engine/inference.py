@@ -29,9 +29,9 @@ def serving_gw(
 ) -> Array:
     """GW busy serving each generation's tokens [GW], shape (samples, months, G)."""
     gain = per_year_to_per_month(inputs["inference.efficiency_gain_per_year"])
-    throughput = inputs["inference.reference_mtok_per_gw_month"][:, None] * (
-        1 + gain[:, None]
-    ) ** months.astype(np.float64)
+    throughput = inputs["inference.reference_mtok_per_gw_month"][:, None] * compiled.outer_power(
+        1 + gain, months.astype(np.float64)
+    )
     size = (schedule.scale_cost / inputs["inference.reference_training_cost"][:, None]) ** inputs[
         "inference.size_exponent"
     ][:, None]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from labecon.engine.compiled import outer_power
 from labecon.engine.inputs import Array, Inputs
 from labecon.scenario.quantities import per_year_to_per_month
 
@@ -18,15 +19,12 @@ MONTHS_PER_YEAR = 12.0
 
 def talent_cost(inputs: Inputs, months: NDArray[np.int64]) -> Array:
     """Loaded cost of staff [USD/month], shape (samples, months)."""
-    t = months.astype(np.float64)[None, :]
-    heads = (
-        inputs["costs.talent.headcount"][:, None]
-        * (1 + per_year_to_per_month(inputs["costs.talent.headcount_growth_per_year"])[:, None])
-        ** t
+    t = months.astype(np.float64)
+    heads = inputs["costs.talent.headcount"][:, None] * outer_power(
+        1 + per_year_to_per_month(inputs["costs.talent.headcount_growth_per_year"]), t
     )
-    per_head = (
-        inputs["costs.talent.loaded_cost_per_head"][:, None]
-        * (1 + per_year_to_per_month(inputs["costs.talent.cost_growth_per_year"])[:, None]) ** t
+    per_head = inputs["costs.talent.loaded_cost_per_head"][:, None] * outer_power(
+        1 + per_year_to_per_month(inputs["costs.talent.cost_growth_per_year"]), t
     )
     return heads * per_head / MONTHS_PER_YEAR
 

@@ -61,7 +61,7 @@ def market_demand(start: Array, growth_per_year: Array, ceiling: Array, t: Array
     demand shrinks (g <= 0) it declines exponentially whatever the ceiling; so it does before
     the start when demand starts above its ceiling.
     """
-    growth = (1 + per_year_to_per_month(growth_per_year)[:, None]) ** t[None, :]
+    growth = compiled.outer_power(1 + per_year_to_per_month(growth_per_year), t)
     d0 = start[:, None]
     k = ceiling[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -77,12 +77,9 @@ def market_demand(start: Array, growth_per_year: Array, ceiling: Array, t: Array
 def frontier_capability(capability: Array, on_sale: NDArray[np.bool_]) -> Array:
     """Capability of the best model on sale in each month [-], shape (samples, months).
 
-    0 where none is on sale. The maximum is taken generation by generation: a reduction
-    along the short last axis is several times slower, and a maximum is exact in any order.
+    0 where none is on sale (the maximum over generations, :func:`compiled.frontier`).
     """
-    best = np.where(on_sale[:, :, 0], capability[:, 0, None], 0.0)
-    for g in range(1, capability.shape[1]):
-        np.maximum(best, np.where(on_sale[:, :, g], capability[:, g, None], 0.0), out=best)
+    best, _ = compiled.frontier(capability, on_sale)
     return best
 
 
@@ -107,9 +104,12 @@ def api_traffic(
         inputs["revenue.api.demand_ceiling_mtok_per_month"],
         t,
     )
-    exponent = inputs["revenue.api.demand_capability_exponent"]
-    frontier = frontier_capability(schedule.capability, on_sale)
-    demand = demand * np.where(frontier > 0, frontier, 1.0) ** exponent[:, None]
+    exponent = inputs["revenue.api.demand_capability_exponent"][:, None]
+    # Demand grows with the best capability on sale q: x q^e (x 1 while none is): q^e read
+    # from a table of each generation's, the same ** on the same numbers.
+    best, which = compiled.frontier(schedule.capability, on_sale)
+    powered = np.take_along_axis(schedule.capability**exponent, np.maximum(which, 0), axis=1)
+    demand = demand * np.where(best > 0, powered, 1.0**exponent)
     lab_tokens = demand * inputs["revenue.api.lab_share"][:, None]
     if contest is not None and contest.api is not None:
         lab_tokens = lab_tokens * contest.api

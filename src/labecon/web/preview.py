@@ -27,7 +27,7 @@ from labecon.result import (
     statistic,
     statistics,
 )
-from labecon.sampler import check_overrides, normalise_seed
+from labecon.sampler import normalise_seed
 from labecon.scenario.citations import field_meta
 from labecon.scenario.schema import Scenario
 from labecon.sensitivity import tornado
@@ -160,7 +160,6 @@ def preview(
     from only what they need. ``progress`` is called after each chunk; an exception it
     raises stops the preview.
     """
-    check_overrides(scenario, inputs, samples)
     chunks = map_chunks(
         _drawn,
         scenario,
