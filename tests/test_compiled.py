@@ -373,3 +373,36 @@ def test_training_and_serving_cells_are_the_numpy_numbers() -> None:
         compiled.serving_cells(tokens, throughput, size),
         tokens / (throughput[:, :, None] / size[:, None, :]),
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    hnp.arrays(
+        np.float64,
+        st.integers(1, 12),
+        elements=st.sampled_from([1.02, 0.97, 1.0, 0.0, -0.0, 2.5, np.nan, np.inf, 1e-300]),
+    ),
+    hnp.arrays(np.float64, st.integers(1, 30), elements=st.floats(-200, 200)),
+)
+def test_outer_power_is_numpys_power_with_repeated_bases(base: Array, exponents: Array) -> None:
+    # Repeated bases (a fixed input, a lever) are raised once; zeros keep their sign's pow.
+    with np.errstate(all="ignore"):
+        same_numbers(compiled.outer_power(base, exponents), base[:, None] ** exponents[None, :])
+
+
+def test_the_frontier_is_numpys_running_maximum_and_names_its_generation() -> None:
+    rng = np.random.default_rng(7)
+    on = rng.random((40, 30, 6)) > 0.5
+    capability = rng.random((40, 6)) * 3
+    capability[:5, 2] = capability[:5, 1]  # ties: a stalled capability
+    capability[5, 3] = np.nan
+    cells = np.where(on, capability[:, None, :], 0.0)
+    expected = cells[:, :, 0]
+    for g in range(1, 6):
+        expected = np.maximum(expected, cells[:, :, g])
+    best, which = compiled.frontier(capability, on)
+    same_numbers(best, expected)
+    rows = np.arange(40)[:, None]
+    read = capability[rows, np.maximum(which, 0)]
+    assert np.array_equal(np.where(which >= 0, read, 0.0), best, equal_nan=True)
+    assert np.all(on[rows, np.arange(30)[None, :], np.maximum(which, 0)] | (which < 0))
