@@ -16,11 +16,12 @@ from hypothesis.extra import numpy as hnp
 from numpy.typing import NDArray
 
 import labecon
-from labecon.engine import compiled, lifecycle
+from labecon.engine import compiled, lifecycle, revenue
 from labecon.engine.compiled import maximum, minimum, sum_generations, sum_months
 from labecon.engine.generations import Schedule, schedule
 from labecon.engine.inputs import Inputs
 from labecon.sampler import Sampler
+from labecon.scenario.quantities import per_year_to_per_month
 
 Array = NDArray[np.float64]
 
@@ -369,10 +370,12 @@ def test_training_and_serving_cells_are_the_numpy_numbers() -> None:
     tokens = rng.random((5, 30, 4)) * 1e8
     throughput = rng.random((5, 30)) * 1e8
     size = rng.random((5, 4)) * 3
-    same_numbers(
-        compiled.serving_cells(tokens, throughput, size),
-        tokens / (throughput[:, :, None] / size[:, None, :]),
-    )
+    price, factor = rng.random(5) * 1e9, rng.random(5)
+    gw = tokens / (throughput[:, :, None] / size[:, None, :])
+    for routed, busy in ((False, gw), (True, gw * factor[:, None, None])):
+        got_gw, got_cost = compiled.serving_cells(tokens, throughput, size, routed, factor, price)
+        same_numbers(got_gw, busy)
+        same_numbers(got_cost, busy * price[:, None, None])
 
 
 @settings(max_examples=200, deadline=None)
@@ -406,3 +409,50 @@ def test_the_frontier_is_numpys_running_maximum_and_names_its_generation() -> No
     read = capability[rows, np.maximum(which, 0)]
     assert np.array_equal(np.where(which >= 0, read, 0.0), best, equal_nan=True)
     assert np.all(on[rows, np.arange(30)[None, :], np.maximum(which, 0)] | (which < 0))
+
+
+def test_api_traffic_is_the_cell_by_cell_numpy_form_on_and_off_sale() -> None:
+    # The engine reads price declines from a table by age that holds 1.0 at ages no cell on
+    # sale has, and q^e of the frontier from a table by generation: neither changes a number.
+    plan, months, inputs = _plan(seed=11)
+    cancelled = _cancellations(plan, 5)
+    on = lifecycle.active(plan, months, cancelled)
+    shares = lifecycle.traffic_shares(
+        plan,
+        months,
+        cancelled,
+        inputs["lifecycle.ramp_months"],
+        inputs["lifecycle.legacy_retention"],
+    )
+    got = revenue.api_traffic(inputs, plan, months, shares, on)
+    a = "revenue.api."
+    t = months.astype(np.float64)
+    demand = revenue.market_demand(
+        inputs[a + "demand_mtok_per_month"],
+        inputs[a + "demand_growth_per_year"],
+        inputs[a + "demand_ceiling_mtok_per_month"],
+        t,
+    )
+    cells = np.where(on, plan.capability[:, None, :], 0.0)
+    frontier = cells[:, :, 0]
+    for g in range(1, cells.shape[2]):
+        frontier = np.maximum(frontier, cells[:, :, g])
+    exponent = inputs[a + "demand_capability_exponent"][:, None]
+    demand = demand * np.where(frontier > 0, frontier, 1.0) ** exponent
+    lab_tokens = demand * inputs[a + "lab_share"][:, None]
+    age = (months[None, :, None] - plan.release[:, None, :]).astype(np.float64)
+    decline = per_year_to_per_month(-inputs[a + "price_decline_per_year"])[:, None, None]
+    at_release = (
+        inputs[a + "release_price_per_mtok"][:, None]
+        * plan.capability ** inputs[a + "price_capability_exponent"][:, None]
+    )
+    price = at_release[:, None, :] * (1 + decline) ** np.maximum(age, 0)
+    tokens = lab_tokens[:, :, None] * shares
+    caught_up = age >= np.rint(inputs[a + "open_source_lag_months"])[:, None, None]
+    price = price * np.where(caught_up, 1 - inputs[a + "open_source_price_cut"][:, None, None], 1.0)
+    tokens = tokens * np.where(
+        caught_up, 1 - inputs[a + "open_source_share_loss"][:, None, None], 1.0
+    )
+    same_numbers(got.tokens_mtok, tokens)
+    same_numbers(got.revenue, tokens * price)
+    assert np.any(got.revenue[~on] == 0.0) and np.all(got.revenue[~on] == 0.0)

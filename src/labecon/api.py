@@ -218,17 +218,19 @@ def map_chunks(
     chunk_size: int | None = None,
     progress: Progress | None = None,
     threads: int | None = None,
+    backend: Backend | None = None,
 ) -> list[Output]:
-    """``task(run, chunk)`` on every chunk of a run in this process, in sample order.
+    """``task(run, chunk)`` on every chunk of a run, in sample order.
 
-    The chunks, draws and threads of :func:`simulate` for a caller that keeps less than a
-    Result of each chunk (the dashboard's preview keeps only what it draws): the same
-    samples give the same numbers. ``seed`` is a number (:func:`normalise_seed`).
+    The chunks, draws and backends of :func:`simulate` (by default this process's
+    threads) for a caller that keeps less than a Result of each chunk (the dashboard's
+    preview keeps only what it draws): the same samples give the same numbers. ``seed`` is
+    a number (:func:`normalise_seed`); ``task`` must pickle for a backend of processes.
     """
     check_run_options(samples, chunk_size, MAX_SAMPLES)
     check_overrides(scenario, inputs, samples)
     run = Run(scenario, seed, samples, inputs_checked=True)
-    with using(None, None, None, threads) as opened:
+    with using(backend, None, None, threads) as opened:
         chunks = _chunks(opened, scenario, samples, chunk_size, inputs)
         outputs = opened.map_ordered(task, run, chunks)
         return [output for _, output in _in_order(chunks, outputs, samples, progress)]

@@ -782,6 +782,14 @@ def serve(
             "samples' results in memory).",
         ),
     ] = 2,
+    preview_workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Worker processes that compute the scenario page's previews, kept running "
+            "[default: one per core]; 0 computes them on the server's own threads.",
+            show_default=False,
+        ),
+    ] = None,
     token: Annotated[
         str | None,
         typer.Option(
@@ -802,16 +810,28 @@ def serve(
         _fail(f"--port: {port} is not accepted; accepted: 1 to 65535")
     if not 1 <= workers <= 64:
         _fail(f"--workers: {workers} is not accepted; accepted: 1 to 64 worker processes")
+    if preview_workers is not None and not 0 <= preview_workers <= 64:
+        _fail(
+            f"--preview-workers: {preview_workers} is not accepted; accepted: 0 to 64 worker "
+            "processes"
+        )
     import uvicorn
 
+    from labecon.backends import available_cores, keep_freed_memory
     from labecon.store import Store
     from labecon.web import create_app
 
     store = Store(db)
     if store.recovered:
         _error_console().print(f"Marked {store.recovered} interrupted run(s) failed.")
-    web = create_app(store, token=token, workers=workers)
+    keep_freed_memory()  # previews on the server's threads (--preview-workers 0) reuse it
+    previewing = available_cores() if preview_workers is None else preview_workers
+    web = create_app(store, token=token, workers=workers, preview_workers=previewing)
     web.state.pool.warm()  # worker processes ready before the first run
+    if web.state.previewers is not None:
+        from labecon.web.preview import warm
+
+        warm(web.state.previewers)  # and before the first preview
     uvicorn.run(web, host=host, port=port, log_level="info")
 
 

@@ -370,15 +370,26 @@ def training_cells(
 
 
 @compiled
-def serving_cells(tokens: Array, throughput: Array, size: Array) -> Array:
-    """GW serving each cell's tokens: tokens / (throughput(t) / size_g) [GW]."""
+def serving_cells(
+    tokens: Array, throughput: Array, size: Array, routed: bool, factor: Array, price: Array
+) -> tuple[Array, Array]:
+    """GW serving each cell's tokens [GW] and their cost [USD/month].
+
+    GW = tokens / (throughput(t) / size_g), x the routing ``factor`` when ``routed``; cost =
+    GW x ``price``.
+    """
     samples, month_count, count = tokens.shape
-    out = np.empty((samples, month_count, count))
+    gw = np.empty((samples, month_count, count))
+    cost = np.empty((samples, month_count, count))
     for i in range(samples):
         for t in range(month_count):
             for g in range(count):
-                out[i, t, g] = tokens[i, t, g] / (throughput[i, t] / size[i, g])
-    return out
+                busy = tokens[i, t, g] / (throughput[i, t] / size[i, g])
+                if routed:
+                    busy = busy * factor[i]
+                gw[i, t, g] = busy
+                cost[i, t, g] = busy * price[i]
+    return gw, cost
 
 
 @compiled

@@ -24,10 +24,18 @@ def cost_per_gw_month(inputs: Inputs) -> Array:
     return inputs["inference.cost_per_gw_year"] / MONTHS_PER_YEAR
 
 
-def serving_gw(
-    inputs: Inputs, schedule: Schedule, months: NDArray[np.int64], tokens_mtok: Array
-) -> Array:
-    """GW busy serving each generation's tokens [GW], shape (samples, months, G)."""
+def serving(
+    inputs: Inputs,
+    schedule: Schedule,
+    months: NDArray[np.int64],
+    tokens_mtok: Array,
+    price: Array,
+) -> tuple[Array, Array]:
+    """GW busy serving each generation's tokens [GW] and their cost [USD/month].
+
+    Arrays (samples, months, G): GW = tokens / (throughput(t) / size_g), times the routing
+    factor with routing; cost = GW x ``price`` [USD/GW-month].
+    """
     gain = per_year_to_per_month(inputs["inference.efficiency_gain_per_year"])
     throughput = inputs["inference.reference_mtok_per_gw_month"][:, None] * compiled.outer_power(
         1 + gain, months.astype(np.float64)
@@ -35,8 +43,10 @@ def serving_gw(
     size = (schedule.scale_cost / inputs["inference.reference_training_cost"][:, None]) ** inputs[
         "inference.size_exponent"
     ][:, None]
-    # tokens / (throughput / size) per cell, throughput / size in [Mtok/month per GW]
-    return compiled.serving_cells(tokens_mtok, throughput, size)
+    routed = inputs.scenario.strategies.routing is not None
+    return compiled.serving_cells(
+        tokens_mtok, throughput, size, routed, routing_factor(inputs), price
+    )
 
 
 def routing_factor(inputs: Inputs) -> Array:

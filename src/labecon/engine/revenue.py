@@ -121,8 +121,13 @@ def api_traffic(
         * schedule.capability ** inputs["revenue.api.price_capability_exponent"][:, None]
     )
     # Tables by age (Ages), read by every cell: the decline factor (1 + d)^age, and where
-    # open weights have caught up the price and traffic kept.
-    declined = (1 + decline[:, None]) ** np.maximum(age.values, 0)
+    # open weights have caught up the price and traffic kept. Only ages 0 .. life - 1 are
+    # on sale; a cell of another age has no traffic (share 0), so its price multiplies 0:
+    # the table holds 1.0 there rather than a ** per sample and age nothing reads.
+    declined = np.ones((decline.size, age.values.size))
+    life = int((schedule.retire - schedule.release).max(initial=1))
+    sold = (age.values >= 0) & (age.values < life)
+    declined[:, sold] = (1 + decline[:, None]) ** age.values[sold]
     open_weights = inputs.given("revenue.api.open_source_lag_months")
     price_kept = share_kept = declined
     if open_weights:

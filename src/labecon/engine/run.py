@@ -294,10 +294,7 @@ def _simulate(
         flows = bottom_up(inputs, plan, months, shares, on_sale, ages, contest)
         gen_revenue = flows.revenue
         gen_tokens = flows.lab_tokens
-        gen_gw = inference.serving_gw(inputs, plan, months, gen_tokens)
-        if scenario.strategies.routing is not None:
-            gen_gw = gen_gw * inference.routing_factor(inputs)[:, None, None]
-        gen_inference = gen_gw * price[:, None, None]
+        gen_gw, gen_inference = inference.serving(inputs, plan, months, gen_tokens, price)
     venture = None
     if scenario.strategies.internal is not None:
         venture = _internal_venture(inputs, months, shares, gen_revenue, gen_gw)

@@ -9,6 +9,7 @@ evaluated as code.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hmac
 import json
 import threading
@@ -22,6 +23,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from labecon import __version__
+from labecon.backends import ProcessPool
 from labecon.cli import annual_table, json_text
 from labecon.compare import compare
 from labecon.errors import MISSING, OptionError, ScenarioError
@@ -191,14 +193,21 @@ def _when(value: datetime | None) -> str | None:
 
 
 def create_app(
-    store: Store, token: str | None = None, limits: Limits | None = None, workers: int = 2
+    store: Store,
+    token: str | None = None,
+    limits: Limits | None = None,
+    workers: int = 2,
+    preview_workers: int = 0,
 ) -> FastAPI:
     """The API on ``store``; with ``token``, writes need ``Authorization: Bearer TOKEN``.
 
-    Runs execute on a pool of ``workers`` worker processes, not in the request.
+    Runs execute on a pool of ``workers`` worker processes, not in the request. Previews
+    run in the request, their chunks on ``preview_workers`` worker processes kept open
+    (``labecon serve``: one per core), or with 0 on this process's threads.
     """
     limits = limits or Limits()
     pool = RunPool(store, workers)
+    previewers = ProcessPool(preview_workers) if preview_workers else None
     previews: dict[str, int] = {}  # session -> its newest preview's ticket
     previews_lock = threading.Lock()
 
@@ -206,6 +215,8 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         pool.shutdown()  # the server stops: its runs stop at their next chunk, failed
+        if previewers is not None:
+            previewers.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -401,7 +412,10 @@ def create_app(
         _document, table = store.run_result(run_id)
         return Response(content=table or b"", media_type="application/vnd.apache.parquet")
 
+    @functools.lru_cache(maxsize=32)
     def scenario_of(text: str) -> Scenario:
+        # A page sends the same text with every lever move: parse it once (a Scenario is
+        # immutable; an invalid text raises and is not kept).
         return scenario_from_text(text, "scenario")
 
     @app.post("/api/levers")
@@ -427,7 +441,7 @@ def create_app(
                 raise _SupersededError
 
         try:
-            return preview(scenario, body.inputs, body.samples, body.seed, superseded)
+            return preview(scenario, body.inputs, body.samples, body.seed, superseded, previewers)
         except _SupersededError:
             raise HTTPException(
                 status_code=409, detail=f"ticket: {body.ticket} of this session is superseded"
@@ -576,4 +590,5 @@ def create_app(
         return FileResponse(PLOTLY_JS, media_type="text/javascript")
 
     app.state.pool = pool
+    app.state.previewers = previewers
     return app

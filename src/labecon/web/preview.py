@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from labecon import views
 from labecon.api import Chunk, Progress, Run, map_chunks, simulate_ledger
+from labecon.backends import Backend
 from labecon.errors import OptionError
 from labecon.result import (
     Result,
@@ -29,6 +30,7 @@ from labecon.result import (
 )
 from labecon.sampler import normalise_seed
 from labecon.scenario.citations import field_meta
+from labecon.scenario.loading import load_scenario
 from labecon.scenario.schema import Scenario
 from labecon.sensitivity import tornado
 from labecon.views import VIEWS
@@ -152,13 +154,14 @@ def preview(
     samples: int,
     seed: int,
     progress: Progress | None = None,
+    backend: Backend | None = None,
 ) -> dict[str, Any]:
     """Monthly cash (p5, p50, p95), each generation's medians and yearly means [USD].
 
     The numbers of ``simulate(scenario, samples, seed, inputs=inputs)``'s Result
     (``monthly("cash", stat)``, ``generations("p50")``, ``annual("expensed")``), computed
-    from only what they need. ``progress`` is called after each chunk; an exception it
-    raises stops the preview.
+    from only what they need, on ``backend`` (default: this process's threads).
+    ``progress`` is called after each chunk; an exception it raises stops the preview.
     """
     chunks = map_chunks(
         _drawn,
@@ -168,6 +171,7 @@ def preview(
         dict(inputs),
         chunk_size=PREVIEW_CHUNK,
         progress=progress,
+        backend=backend,
     )
     kept = {key: np.concatenate([chunk[key] for chunk in chunks]) for key in chunks[0]}
     months, _, years = calendar(scenario)
@@ -189,3 +193,12 @@ def preview(
         **{item: statistic(kept[item], "mean").tolist() for item in PREVIEW_YEARLY},
         "insolvent": float(np.mean(~np.isnan(kept["insolvency_month"]))),
     }
+
+
+def warm(backend: Backend) -> None:
+    """Make ``backend``'s workers ready for previews: a small preview of ``baseline`` each.
+
+    Their imports and the engine's compiled code are loaded before the first page asks.
+    """
+    scenario = load_scenario("baseline")
+    preview(scenario, {}, PREVIEW_CHUNK * backend.threads, 0, backend=backend)

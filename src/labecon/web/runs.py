@@ -23,6 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from labecon.api import simulate
+from labecon.backends import keep_freed_memory
 from labecon.cli import json_text
 from labecon.report.parquet import parquet_bytes
 from labecon.store import ConflictError, Store, scenario_from_text
@@ -119,7 +120,7 @@ class RunPool:
             return ThreadPoolExecutor(self.workers, thread_name_prefix="labecon-run")
         # spawn: a clean interpreter per worker, nothing inherited from the server's threads
         context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(self.workers, mp_context=context)
+        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=keep_freed_memory)
 
     def submit(self, run_id: str, tries: int = 1) -> None:
         """Queue a stored run (status queued) on the pool (``tries``: pools it was given to)."""
