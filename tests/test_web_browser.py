@@ -91,9 +91,15 @@ def test_move_a_lever_see_the_chart_change_fix_and_save(
     # ...and the generations with it: the last one's median training cost grows with the cap
     dearer = page.evaluate("() => document.querySelector('#generations').dataset.cost")
     assert float(dearer) > float(cost)
-    # ...first from 1,000 samples, then refined to 10,000 once the levers rest
+    # ...from 1,000 samples while the slider is dragged, from 10,000 once it is let go
+    assert page.evaluate("() => document.querySelector('#chart').dataset.samples") == "1000"
+    page.evaluate("() => { document.querySelector('#chart').dataset.tookSamples = ''; }")
+    slider.evaluate("(s) => s.dispatchEvent(new Event('change'))")
     page.wait_for_function("() => document.querySelector('#chart').dataset.samples === '10000'")
     assert "over 10,000 samples" in page.locator("#status").inner_text()
+    # The page records how long the redraw took (bench/preview.py --browser reports it).
+    page.wait_for_function("() => document.querySelector('#chart').dataset.tookSamples === '10000'")
+    assert float(page.evaluate("() => document.querySelector('#chart').dataset.took")) > 0
     # A value typed next to a slider moves it and redraws.
     draws = page.evaluate("() => Number(document.querySelector('#chart').dataset.draws)")
     typed = page.locator("#levers input[type=number][data-name='generations.max_training_cost']")

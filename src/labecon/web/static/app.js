@@ -131,8 +131,10 @@ const labecon = (function () {
 })();
 
 // The scenario page: levers (sliders), the YAML editor with inline validation, a cash fan.
-// A lever's move is drawn first from QUICK samples, then from FULL once the levers rest;
-// a newer preview of this page supersedes one still running (the server stops it).
+// While a slider is dragged each move is drawn from QUICK samples; letting it go (or typing
+// a value) draws FULL samples at once. A newer preview of this page supersedes one still
+// running (the server stops it). Each FULL redraw records how long it took from the
+// change that asked for it (#chart's data-took, ms; bench/preview.py --browser reads it).
 (function () {
   "use strict";
   const page = document.getElementById("scenario");
@@ -152,7 +154,6 @@ const labecon = (function () {
   const generations = document.getElementById("generations");
   const values = {};
   let pending = null;
-  let refine = null;
 
   // Each generation's median training cost and lifetime revenue and profit, by release month.
   function drawGenerations(g) {
@@ -181,28 +182,37 @@ const labecon = (function () {
     status.textContent = "P(insolvent) " + (100 * result.insolvent).toFixed(1) + "% over " + result.samples.toLocaleString("en") + " samples";
   }
 
-  async function previewOf(samples, mine) {
+  async function previewOf(samples) {
+    const mine = ++ticket;
+    const asked = performance.now();
     const answer = await labecon.api("POST", "/api/preview", { text: editor.value, inputs: values, samples: samples, session: session, ticket: mine });
     if (mine !== ticket || answer.status === 409) return; // a newer preview is on its way
     if (answer.ok) {
+      const answered = performance.now() - asked;
       draw(answer.data);
+      // The time from the change to the redraw, taken when the browser next paints, and
+      // the part of it spent waiting for the answer.
+      requestAnimationFrame(() => {
+        chart.dataset.took = String(performance.now() - asked);
+        chart.dataset.answered = String(answered);
+        chart.dataset.tookSamples = String(samples);
+      });
     } else {
       labecon.showProblems(problems, answer.data.detail);
     }
-    return answer.ok;
   }
 
-  async function rerun() {
-    clearTimeout(refine);
-    const mine = ++ticket;
-    if (await previewOf(QUICK, mine)) {
-      refine = setTimeout(() => { if (mine === ticket) previewOf(FULL, mine); }, 300);
-    }
-  }
+  const quick = () => previewOf(QUICK);
+  const full = () => previewOf(FULL);
 
   function schedule(task, delay) {
     clearTimeout(pending);
     pending = setTimeout(task, delay);
+  }
+
+  function now(task) {
+    clearTimeout(pending);
+    task();
   }
 
   // The levers' tornado: how far each moves the capital need from its p5 to its p95.
@@ -248,16 +258,21 @@ const labecon = (function () {
       const set = (value) => {
         values[lever.name] = value;
         shown.textContent = format(value);
-        schedule(rerun, 60);
       };
-      slider.addEventListener("input", () => {
+      slider.addEventListener("input", () => { // dragging: quick draws as it moves
         exact.value = Number(slider.value).toPrecision(4);
         set(Number(slider.value));
+        schedule(quick, 60);
+      });
+      slider.addEventListener("change", () => { // let go (or a key pressed): the full draw
+        set(Number(slider.value));
+        now(full);
       });
       exact.addEventListener("change", () => {
         if (exact.value === "" || !Number.isFinite(Number(exact.value))) return;
         slider.value = exact.value; // a typed value may lie outside p5..p95: the slider stops at its end
         set(Number(exact.value));
+        now(full);
       });
       const row = document.createElement("span");
       row.className = "row";
@@ -272,7 +287,7 @@ const labecon = (function () {
     labecon.showProblems(problems, answer.data.problems);
     if (answer.data.valid) {
       await loadLevers();
-      await rerun();
+      await full();
     }
   }, 300));
 
@@ -297,7 +312,7 @@ const labecon = (function () {
     }
   });
 
-  loadLevers().then(rerun);
+  loadLevers().then(full);
 })();
 
 // The run page: a stored run's status, then its monthly fans, generations and metrics.
