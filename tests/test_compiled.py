@@ -332,14 +332,16 @@ def test_api_cells_are_the_cell_by_cell_numpy_numbers() -> None:
     price = at_release[:, None, :] * (1 + decline[:, None, None]) ** np.maximum(age, 0)
     tokens = lab_tokens[:, :, None] * shares
     declined = (1 + decline[:, None]) ** np.maximum(ages.values, 0)
-    got_tokens, got_revenue = compiled.api_cells(
+    got_tokens, got_revenue, tokens_total, revenue_total = compiled.api_cells(
         lab_tokens, shares, at_release, plan.release, months, ages.first, declined, False,
         declined, declined,
     )  # fmt: skip
     same_numbers(got_tokens, tokens)
     same_numbers(got_revenue, tokens * price)
+    same_numbers(tokens_total, tokens.sum(axis=2))  # the row sums NumPy gives
+    same_numbers(revenue_total, (tokens * price).sum(axis=2))
     caught_up = ages.values >= lag[:, None]
-    got_tokens, got_revenue = compiled.api_cells(
+    got_tokens, got_revenue, tokens_total, revenue_total = compiled.api_cells(
         lab_tokens, shares, at_release, plan.release, months, ages.first, declined, True,
         np.where(caught_up, 1 - cut[:, None], 1.0), np.where(caught_up, 1 - loss[:, None], 1.0),
     )  # fmt: skip
@@ -348,6 +350,8 @@ def test_api_cells_are_the_cell_by_cell_numpy_numbers() -> None:
     tokens = tokens * np.where(open_weights, 1 - loss[:, None, None], 1.0)
     same_numbers(got_tokens, tokens)
     same_numbers(got_revenue, tokens * price)
+    same_numbers(tokens_total, tokens.sum(axis=2))
+    same_numbers(revenue_total, (tokens * price).sum(axis=2))
 
 
 def test_training_and_serving_cells_are_the_numpy_numbers() -> None:
@@ -360,22 +364,25 @@ def test_training_and_serving_cells_are_the_numpy_numbers() -> None:
     )
     per_month = plan.development_cost / plan.training_months
     per_month[0, 0] = -0.0  # a signed zero stays signed (np.where, not a product)
-    same_numbers(
-        compiled.training_cells(
-            plan.training_start, plan.training_months, cancelled, per_month, months
-        ),
-        np.where(training, per_month[:, None, :], 0.0),
+    cells, total = compiled.training_cells(
+        plan.training_start, plan.training_months, cancelled, per_month, months
     )
+    same_numbers(cells, np.where(training, per_month[:, None, :], 0.0))
+    same_numbers(total, np.where(training, per_month[:, None, :], 0.0).sum(axis=2))
     rng = np.random.default_rng(6)
-    tokens = rng.random((5, 30, 4)) * 1e8
+    tokens = rng.random((5, 30, 11)) * 1e8
     throughput = rng.random((5, 30)) * 1e8
-    size = rng.random((5, 4)) * 3
+    size = rng.random((5, 11)) * 3
     price, factor = rng.random(5) * 1e9, rng.random(5)
     gw = tokens / (throughput[:, :, None] / size[:, None, :])
     for routed, busy in ((False, gw), (True, gw * factor[:, None, None])):
-        got_gw, got_cost = compiled.serving_cells(tokens, throughput, size, routed, factor, price)
+        got_gw, got_cost, gw_total, cost_total = compiled.serving_cells(
+            tokens, throughput, size, routed, factor, price
+        )
         same_numbers(got_gw, busy)
         same_numbers(got_cost, busy * price[:, None, None])
+        same_numbers(gw_total, busy.sum(axis=2))
+        same_numbers(cost_total, (busy * price[:, None, None]).sum(axis=2))
 
 
 @settings(max_examples=200, deadline=None)

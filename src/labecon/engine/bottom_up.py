@@ -32,6 +32,10 @@ class BottomUp:
     by_channel: dict[str, Array] = field(default_factory=dict)  # (samples, grid months)
     # Part of a channel's revenue that needs none of the lab's compute (samples, grid months).
     fixed_by_channel: dict[str, Array] = field(default_factory=dict)
+    # Sums over generations of ``revenue`` and ``lab_tokens`` (samples, grid months) where the
+    # API's kernel gave them (the API alone, untouched), else None: sum_generations them.
+    revenue_total: Array | None = None
+    tokens_total: Array | None = None
 
 
 def bottom_up(
@@ -91,7 +95,11 @@ def bottom_up(
         # Without clouds nothing is fixed and no fee is kept: sums of zeros, not computed.
         nothing = np.zeros(api_revenue.shape[:2])
         fixed_by_channel = {"revenue_api": nothing, "cloud_fee": nothing}
-        by_channel = {"revenue_api": sum_generations(lab_revenue), "cloud_fee": nothing}
+        api_total = api.revenue_total if lab_revenue is api.revenue else None
+        by_channel = {
+            "revenue_api": sum_generations(lab_revenue) if api_total is None else api_total,
+            "cloud_fee": nothing,
+        }
     total_revenue, total_tokens = lab_revenue, lab_tokens
     if section.consumer is not None:
         tiers = [
@@ -142,4 +150,13 @@ def bottom_up(
         by_channel["revenue_licensing"] = fixed_by_channel["revenue_licensing"] = licensing.sum(
             axis=2
         )
-    return BottomUp(total_revenue, total_tokens, fixed, fee, by_channel, fixed_by_channel)
+    return BottomUp(
+        total_revenue,
+        total_tokens,
+        fixed,
+        fee,
+        by_channel,
+        fixed_by_channel,
+        revenue_total=api.revenue_total if total_revenue is api.revenue else None,
+        tokens_total=api.tokens_total if total_tokens is api.tokens_mtok else None,
+    )

@@ -74,6 +74,14 @@ def sum_generations(cells: NDArray[np.float64], start: int = 0) -> NDArray[np.fl
     return _sum_last(cells, start)
 
 
+def sums_are_numpys(cells: NDArray[np.float64]) -> bool:
+    """Whether a kernel's sums over the generations of ``cells`` are :func:`sum_generations`'s.
+
+    Kernels sum each (sample, month) row pairwise as NumPy does up to 128 generations.
+    """
+    return cells.shape[2] <= _PAIRWISE_BLOCK
+
+
 def sum_months(cells: NDArray[np.float64]) -> NDArray[np.float64]:
     """``cells.sum(axis=1)`` of (samples, months, G) cells, bit for bit, several times faster.
 
@@ -92,37 +100,48 @@ def sum_months(cells: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 @compiled
+def pairwise(row: NDArray[np.float64]) -> float:
+    """NumPy's sum of a contiguous row of up to 128 values, bit for bit.
+
+    8 partial sums (one for each position modulo 8) combined pairwise, then the rest one by
+    one, added to 0.0 (``pairwise_sum`` in numpy/_core/src/umath/loops_utils.h.src); fewer
+    than 8 values one by one.
+    """
+    n = row.size
+    if n < 8:
+        res = 0.0
+        for g in range(n):
+            res += row[g]
+        return 0.0 + res
+    r0, r1, r2, r3 = row[0], row[1], row[2], row[3]
+    r4, r5, r6, r7 = row[4], row[5], row[6], row[7]
+    g = 8
+    whole = n - n % 8
+    while g < whole:
+        r0 += row[g]
+        r1 += row[g + 1]
+        r2 += row[g + 2]
+        r3 += row[g + 3]
+        r4 += row[g + 4]
+        r5 += row[g + 5]
+        r6 += row[g + 6]
+        r7 += row[g + 7]
+        g += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while g < n:
+        res += row[g]
+        g += 1
+    return 0.0 + res
+
+
+@compiled
 def _sum_last(cells: NDArray[np.float64], start: int) -> NDArray[np.float64]:
-    """NumPy's pairwise sum over the last axis (n <= 128: 8 partial sums), months start.."""
-    samples, months, n = cells.shape
+    """NumPy's pairwise sum over the last axis (n <= 128), months start.."""
+    samples, months, _ = cells.shape
     out = np.empty((samples, months - start))
     for i in range(samples):
         for t in range(start, months):
-            row = cells[i, t]
-            if n < 8:
-                res = 0.0
-                for g in range(n):
-                    res += row[g]
-            else:
-                r0, r1, r2, r3 = row[0], row[1], row[2], row[3]
-                r4, r5, r6, r7 = row[4], row[5], row[6], row[7]
-                g = 8
-                whole = n - n % 8
-                while g < whole:
-                    r0 += row[g]
-                    r1 += row[g + 1]
-                    r2 += row[g + 2]
-                    r3 += row[g + 3]
-                    r4 += row[g + 4]
-                    r5 += row[g + 5]
-                    r6 += row[g + 6]
-                    r7 += row[g + 7]
-                    g += 8
-                res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-                while g < n:
-                    res += row[g]
-                    g += 1
-            out[i, t - start] = 0.0 + res
+            out[i, t - start] = pairwise(cells[i, t])
     return out
 
 
@@ -283,30 +302,7 @@ def traffic_shares(
                 weight[g] = w * powers[i, count + newer]
                 if is_on:
                     newer += 1
-            if count < 8:
-                total = 0.0
-                for g in range(count):
-                    total += weight[g]
-            else:
-                r0, r1, r2, r3 = weight[0], weight[1], weight[2], weight[3]
-                r4, r5, r6, r7 = weight[4], weight[5], weight[6], weight[7]
-                g = 8
-                whole = count - count % 8
-                while g < whole:
-                    r0 += weight[g]
-                    r1 += weight[g + 1]
-                    r2 += weight[g + 2]
-                    r3 += weight[g + 3]
-                    r4 += weight[g + 4]
-                    r5 += weight[g + 5]
-                    r6 += weight[g + 6]
-                    r7 += weight[g + 7]
-                    g += 8
-                total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-                while g < count:
-                    total += weight[g]
-                    g += 1
-            total = 0.0 + total
+            total = pairwise(weight)
             for g in range(count):
                 out[i, t, g] = weight[g] / total if total > 0 else 0.0
     return out
@@ -324,16 +320,20 @@ def api_cells(
     open_weights: bool,
     price_kept: Array,
     share_kept: Array,
-) -> tuple[Array, Array]:
-    """API tokens [Mtok/month] and revenue [USD/month] of every cell, (samples, months, G).
+) -> tuple[Array, Array, Array, Array]:
+    """API tokens [Mtok/month] and revenue [USD/month] of every cell, and their row sums.
 
-    tokens = lab tokens(t) x w_g(t) (x share kept once open weights caught up); price =
-    price at release x decline(age) (x price kept); revenue = tokens x price. ``decline``,
-    ``price_kept`` and ``share_kept`` are tables (samples, ages).
+    Cells (samples, months, G); sums over generations (samples, months), as
+    :func:`sum_generations` sums them. tokens = lab tokens(t) x w_g(t) (x share kept once
+    open weights caught up); price = price at release x decline(age) (x price kept);
+    revenue = tokens x price. ``decline``, ``price_kept`` and ``share_kept`` are tables
+    (samples, ages).
     """
     samples, month_count, count = shares.shape
     tokens = np.empty((samples, month_count, count))
     revenue = np.empty((samples, month_count, count))
+    tokens_total = np.empty((samples, month_count))
+    revenue_total = np.empty((samples, month_count))
     for i in range(samples):
         for t in range(month_count):
             demand = lab_tokens[i, t]
@@ -346,7 +346,9 @@ def api_cells(
                     sold = sold * share_kept[i, age]
                 tokens[i, t, g] = sold
                 revenue[i, t, g] = sold * price
-    return tokens, revenue
+            tokens_total[i, t] = pairwise(tokens[i, t])
+            revenue_total[i, t] = pairwise(revenue[i, t])
+    return tokens, revenue, tokens_total, revenue_total
 
 
 @compiled
@@ -356,31 +358,39 @@ def training_cells(
     cancelled: NDArray[np.bool_],
     per_month: Array,
     months: NDArray[np.int64],
-) -> Array:
-    """Development spend per month in each generation's training window, else 0 [USD/month]."""
+) -> tuple[Array, Array]:
+    """Development spend per month in each generation's training window, else 0 [USD/month].
+
+    And its sum over generations (samples, months), as :func:`sum_generations` sums it.
+    """
     samples, count = start.shape
     out = np.empty((samples, months.size, count))
+    total = np.empty((samples, months.size))
     for i in range(samples):
         for t in range(months.size):
             month = months[t]
             for g in range(count):
                 training = start[i, g] <= month < start[i, g] + duration[i, g]
                 out[i, t, g] = per_month[i, g] if training and not cancelled[i, g] else 0.0
-    return out
+            total[i, t] = pairwise(out[i, t])
+    return out, total
 
 
 @compiled
 def serving_cells(
     tokens: Array, throughput: Array, size: Array, routed: bool, factor: Array, price: Array
-) -> tuple[Array, Array]:
-    """GW serving each cell's tokens [GW] and their cost [USD/month].
+) -> tuple[Array, Array, Array, Array]:
+    """GW serving each cell's tokens [GW] and their cost [USD/month], and their row sums.
 
-    GW = tokens / (throughput(t) / size_g), x the routing ``factor`` when ``routed``; cost =
-    GW x ``price``.
+    Sums over generations (samples, months), as :func:`sum_generations` sums them. GW =
+    tokens / (throughput(t) / size_g), x the routing ``factor`` when ``routed``; cost = GW x
+    ``price``.
     """
     samples, month_count, count = tokens.shape
     gw = np.empty((samples, month_count, count))
     cost = np.empty((samples, month_count, count))
+    gw_total = np.empty((samples, month_count))
+    cost_total = np.empty((samples, month_count))
     for i in range(samples):
         for t in range(month_count):
             for g in range(count):
@@ -389,7 +399,9 @@ def serving_cells(
                     busy = busy * factor[i]
                 gw[i, t, g] = busy
                 cost[i, t, g] = busy * price[i]
-    return gw, cost
+            gw_total[i, t] = pairwise(gw[i, t])
+            cost_total[i, t] = pairwise(cost[i, t])
+    return gw, cost, gw_total, cost_total
 
 
 @compiled

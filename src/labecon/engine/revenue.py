@@ -51,6 +51,10 @@ class ApiTraffic:
 
     tokens_mtok: Array  # [Mtok/month]
     revenue: Array  # [USD/month]
+    # Their sums over generations (samples, months), as sum_generations gives them; None
+    # where the kernel cannot give NumPy's (more than 128 generations).
+    tokens_total: Array | None = None
+    revenue_total: Array | None = None
 
 
 def market_demand(start: Array, growth_per_year: Array, ceiling: Array, t: Array) -> Array:
@@ -139,7 +143,7 @@ def api_traffic(
         share_kept = np.where(
             caught_up, 1 - inputs["revenue.api.open_source_share_loss"][:, None], 1.0
         )
-    tokens, cells_revenue = compiled.api_cells(
+    tokens, cells_revenue, tokens_total, revenue_total = compiled.api_cells(
         lab_tokens,
         shares,
         price_at_release,
@@ -151,4 +155,10 @@ def api_traffic(
         price_kept,
         share_kept,
     )
-    return ApiTraffic(tokens_mtok=tokens, revenue=cells_revenue)
+    summed = compiled.sums_are_numpys(tokens)
+    return ApiTraffic(
+        tokens_mtok=tokens,
+        revenue=cells_revenue,
+        tokens_total=tokens_total if summed else None,
+        revenue_total=revenue_total if summed else None,
+    )

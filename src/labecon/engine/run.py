@@ -227,15 +227,31 @@ def channel_totals(
 
 def training_spend(
     plan: Schedule, months: NDArray[np.int64], cancelled: NDArray[np.bool_]
-) -> Array:
-    """Development spend of each generation, evenly over its training window [USD/month]."""
-    return compiled.training_cells(
+) -> tuple[Array, Array | None]:
+    """Development spend of each generation, evenly over its training window [USD/month].
+
+    And its sum over generations (samples, months), as sum_generations gives it (None
+    beyond 128 generations).
+    """
+    cells, total = compiled.training_cells(
         plan.training_start,
         plan.training_months,
         cancelled,
         plan.development_cost / plan.training_months,
         months,
     )
+    return cells, total if compiled.sums_are_numpys(cells) else None
+
+
+def _window(total: Array | None, cells: Array, start: int) -> Array:
+    """Sum over generations of ``cells`` from month ``start``: a kernel's ``total`` if given.
+
+    A kernel's total is the same number sum_generations gives; it is given only while its
+    cells are as the kernel made them.
+    """
+    if total is None:
+        return sum_generations(cells, start)
+    return np.ascontiguousarray(total[:, start:])
 
 
 def _simulate(
@@ -266,6 +282,8 @@ def _simulate(
             on_sale,
         )
     price = inference.cost_per_gw_month(inputs)  # [USD/GW-month]
+    # Sums over generations a kernel gave with its cells (None: sum the cells).
+    revenue_total = tokens_total = gw_total = inference_total = None
     if life_weight is not None:
         basis = revenue.revenue_basis(plan.scale_cost, inputs["generations.capability_stall_after"])
         gen_revenue = revenue.top_down_revenue(
@@ -294,7 +312,10 @@ def _simulate(
         flows = bottom_up(inputs, plan, months, shares, on_sale, ages, contest)
         gen_revenue = flows.revenue
         gen_tokens = flows.lab_tokens
-        gen_gw, gen_inference = inference.serving(inputs, plan, months, gen_tokens, price)
+        gen_gw, gen_inference, gw_total, inference_total = inference.serving(
+            inputs, plan, months, gen_tokens, price
+        )
+        revenue_total, tokens_total = flows.revenue_total, flows.tokens_total
     venture = None
     if scenario.strategies.internal is not None:
         venture = _internal_venture(inputs, months, shares, gen_revenue, gen_gw)
@@ -302,11 +323,12 @@ def _simulate(
         gen_revenue = gen_revenue + venture.revenue
         gen_gw = gen_gw + venture.gw
         gen_inference = gen_inference + venture.gw * price[:, None, None]
-    gen_training = training_spend(plan, months, cancelled)
-    window_training = sum_generations(gen_training, window.start)
+        revenue_total = tokens_total = gw_total = inference_total = None  # cells changed
+    gen_training, training_total = training_spend(plan, months, cancelled)
+    window_training = _window(training_total, gen_training, window.start)
     gw_training = inference.training_gw(inputs, window_training)
     gw_needed = (
-        np.zeros_like(window_training) if serving_free else sum_generations(gen_gw, window.start)
+        np.zeros_like(window_training) if serving_free else _window(gw_total, gen_gw, window.start)
     )
     mode = scenario.compute.capacity
     owned = compute.owned_gw(
@@ -328,9 +350,10 @@ def _simulate(
         gen_revenue[:, window, :] = fixed + (gen_revenue[:, window, :] - fixed) * served
         for flow in (gen_inference, gen_tokens):
             flow[:, window, :] *= served
+        revenue_total = tokens_total = inference_total = None  # cells changed in place
 
     financed = _financing(inputs, gen_training, gen_revenue)
-    company_revenue = sum_generations(gen_revenue, window.start)
+    company_revenue = _window(revenue_total, gen_revenue, window.start)
     channel_items = channel_totals(
         flows, window, company_revenue, use.served_share if mode == "hard" else None, venture
     )
@@ -345,7 +368,7 @@ def _simulate(
         "tokens_mtok": (
             np.zeros_like(company_revenue)
             if flows is None
-            else sum_generations(gen_tokens, window.start)
+            else _window(tokens_total, gen_tokens, window.start)
         ),
         "gw_inference": use.gw_inference,
         "gw_inference_needed": gw_needed,
@@ -384,7 +407,7 @@ def _simulate(
     company_inference = (
         np.zeros_like(company_revenue)
         if serving_free
-        else sum_generations(gen_inference, window.start)
+        else _window(inference_total, gen_inference, window.start)
     )
     operating_cash_flow = (
         company_revenue
