@@ -38,7 +38,7 @@ def test_results_come_back_in_order_from_kept_workers(pool: ProcessPool) -> None
 def test_a_preview_on_worker_processes_gives_the_threads_numbers(pool: ProcessPool) -> None:
     scenario = labecon.load_scenario("baseline")
     inputs = {"generations.cost_multiplier": 3.0, "revenue.api.lab_share": 0.3}
-    # 1,100 samples: chunks of 512, 512 and 76, spread over both workers.
+    # 1,100 samples: two chunks of 550, one on each worker.
     on_processes = preview(scenario, inputs, 1100, 3, backend=pool)
     on_threads = preview(scenario, inputs, 1100, 3)
     assert on_processes == on_threads

@@ -302,8 +302,9 @@ def test_a_preview_superseded_by_a_newer_one_of_its_session_stops(client: TestCl
 
 @pytest.mark.parametrize("samples", [1, 513, 1100])
 def test_a_preview_gives_a_runs_numbers_bit_for_bit(client: TestClient, samples: int) -> None:
-    # The preview computes only what it draws, in chunks of 512 on every core; its numbers
-    # are those of the Result of the same run (chunks of 1 sample and of 76 included).
+    # The preview computes only what it draws, in chunks spread over every core; its
+    # numbers are those of the Result of the same run (here one chunk; two of 257 and 256;
+    # two of 550).
     inputs = {"generations.cost_multiplier": 2.5, "lifecycle.legacy_retention": 0.3}
     body = {"text": "extends: baseline\n", "samples": samples, "seed": 7, "inputs": inputs}
     got = client.post("/api/preview", json=body).json()

@@ -817,14 +817,13 @@ def serve(
         )
     import uvicorn
 
-    from labecon.backends import available_cores, keep_freed_memory
+    from labecon.backends import available_cores
     from labecon.store import Store
     from labecon.web import create_app
 
     store = Store(db)
     if store.recovered:
         _error_console().print(f"Marked {store.recovered} interrupted run(s) failed.")
-    keep_freed_memory()  # previews on the server's threads (--preview-workers 0) reuse it
     previewing = available_cores() if preview_workers is None else preview_workers
     web = create_app(store, token=token, workers=workers, preview_workers=previewing)
     web.state.pool.warm()  # worker processes ready before the first run
