@@ -288,7 +288,8 @@ class DaskBackend(Backend):
             # memory back to the OS; setting it also switches off glibc's adaptive mmap
             # threshold, so each of the engine's large temporary arrays is mapped and
             # zero-filled afresh, which made a chunk 1.6x slower. The engine's memory is
-            # bounded per chunk (default_chunk_size), so the workers keep glibc's default.
+            # bounded per chunk (default_chunk_size): the workers, labecon's own processes,
+            # keep freed memory for the next chunk instead (keep_freed_memory).
             config = importlib.import_module("dask.config")
             with config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
                 self._cluster = distributed.LocalCluster(
@@ -299,6 +300,7 @@ class DaskBackend(Backend):
                     silence_logs=logging.ERROR,
                 )
             self._client: Any = distributed.Client(self._cluster)
+            self._client.run(keep_freed_memory)
         else:
             try:
                 self._client = distributed.Client(scheduler, timeout=f"{timeout_s}s")

@@ -15,6 +15,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from labecon.backends import available_cores
+from labecon.engine.compiled import add_rows
 from labecon.errors import OptionError
 from labecon.scenario.schema import Scenario
 from labecon.views import GENERATION_COLUMNS, VIEWS, Aggregate, SampleViews
@@ -608,8 +609,14 @@ class MeanStream:
         if self._rows == MEAN_BLOCK:
             self._close(_block_sum(np.concatenate(self._pending)))
             self._pending, self._rows = [], 0
-        for block in part.blocks:
-            self._close(block)
+        blocks = part.blocks
+        if blocks.shape[0]:
+            if self._total is None:
+                self._total, blocks = blocks[0].copy(), blocks[1:]
+            if blocks.shape[0]:
+                # the additions _close makes one block after another, in one call
+                rows = np.ascontiguousarray(blocks).reshape(blocks.shape[0], -1)
+                add_rows(self._total.reshape(-1), rows)
         if part.tail.shape[0]:
             self._pending, self._rows = [part.tail], part.tail.shape[0]
 

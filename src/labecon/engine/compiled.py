@@ -444,3 +444,15 @@ def outer_power(base: Array, exponents: Array) -> Array:
     if 2 * distinct.size > base.size:
         return base[:, None] ** exponents[None, :]
     return (distinct[:, None] ** exponents[None, :])[rows]
+
+
+@compiled
+def add_rows(total: Array, rows: Array) -> None:
+    """``total += rows[0]; total += rows[1]; ...`` in that order, in place.
+
+    The running sum of a mean's blocks (labecon.result.MeanStream): the additions NumPy's
+    ``total + block`` makes one block at a time, without a Python call and an array per block.
+    """
+    for r in range(rows.shape[0]):
+        for j in range(total.size):
+            total[j] += rows[r, j]
