@@ -169,10 +169,6 @@ def _in_flight(
             future.cancel()
 
 
-def _ready() -> None:
-    """A task that only makes a worker process start (and import labecon)."""
-
-
 #: glibc's ``mallopt`` parameters (malloc.h).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
@@ -204,10 +200,11 @@ class ProcessPool(Backend):
 
     Each process has its own interpreter lock: the parts of a chunk that hold it (its
     Python, NumPy's small calls) run at once in every worker, where threads of one process
-    take turns. For many short runs on one machine (the dashboard's previews); the pool
-    starts on first use (spawn) or :meth:`warm`, and stops with :meth:`close`. Tasks, their
-    function and results are pickled; the numbers are those of every other backend. A worker
-    that dies (killed, out of memory) fails the run it was in; the next run starts a new pool.
+    take turns. For many short runs on one machine (the dashboard's previews; readied by
+    ``labecon.web.preview.warm``); the pool starts on first use (spawn) and stops with
+    :meth:`close`. Tasks, their function and results are pickled; the numbers are those of
+    every other backend. A worker that dies (killed, out of memory) fails the run it was in;
+    the next run starts a new pool.
     """
 
     def __init__(self, workers: int | None = None) -> None:
@@ -226,12 +223,6 @@ class ProcessPool(Backend):
                     self.threads, mp_context=get_context("spawn"), initializer=keep_freed_memory
                 )
             return self._pool
-
-    def warm(self) -> None:
-        """Start the worker processes now, so that the first run does not wait for them."""
-        pool = self._executor()
-        for future in [pool.submit(_ready) for _ in range(self.threads)]:
-            future.result()
 
     def map_ordered(
         self,

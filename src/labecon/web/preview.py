@@ -4,8 +4,8 @@ A lever is one of the scenario's uncertain inputs, set to a number for every sam
 others keep varying): its slider spans the input's 5th to 95th percentile and starts at its
 median. The key levers are those that move the capital the lab must raise most: the inputs
 ranked by their tornado swing of ``capital_need_usd`` (labecon.sensitivity), the rest in
-declaration order. A preview is a small run (a few thousand samples) with the levers set,
-reduced to what the scenario page draws.
+declaration order. A preview is a run of up to 10,000 samples with the levers set that
+computes only what the scenario page draws (the same numbers as the run's Result).
 """
 
 from __future__ import annotations
