@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from labecon.engine import channels, revenue
-from labecon.engine.compiled import sum_generations
+from labecon.engine.compiled import generation_total, sum_generations
 from labecon.engine.contest import Contest
 from labecon.engine.generations import Schedule
 from labecon.engine.inputs import Array, Inputs
@@ -97,7 +97,7 @@ def bottom_up(
         fixed_by_channel = {"revenue_api": nothing, "cloud_fee": nothing}
         api_total = api.revenue_total if lab_revenue is api.revenue else None
         by_channel = {
-            "revenue_api": sum_generations(lab_revenue) if api_total is None else api_total,
+            "revenue_api": generation_total(api_total, lab_revenue),
             "cloud_fee": nothing,
         }
     total_revenue, total_tokens = lab_revenue, lab_tokens

@@ -20,8 +20,6 @@ from labecon.engine.compiled import FUNDING_POLICIES, cash_months
 from labecon.engine.inputs import Array, Inputs
 from labecon.sampler import RAISE_OUTCOME
 
-MONTHS_PER_YEAR = 12.0
-
 
 @dataclass(frozen=True)
 class CashPath:
@@ -42,7 +40,7 @@ def cash_path(
     equity_in_kind: Array | None = None,
     credit: Array | None = None,
 ) -> CashPath:
-    """Run the cash balance month by month, vectorised over samples.
+    """Run the cash balance month by month (compiled: :func:`compiled.cash_months`).
 
     ``other_financing`` is cash in from financiers [USD/month]; ``equity_in_kind`` is
     training paid with compute credits [USD/month], cash-neutral (it pays an expense already

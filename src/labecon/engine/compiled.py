@@ -74,12 +74,18 @@ def sum_generations(cells: NDArray[np.float64], start: int = 0) -> NDArray[np.fl
     return _sum_last(cells, start)
 
 
-def sums_are_numpys(cells: NDArray[np.float64]) -> bool:
-    """Whether a kernel's sums over the generations of ``cells`` are :func:`sum_generations`'s.
+def generation_total(
+    total: NDArray[np.float64] | None, cells: NDArray[np.float64], start: int = 0
+) -> NDArray[np.float64]:
+    """``sum_generations(cells, start)``, read from a kernel's ``total`` of these cells if given.
 
-    Kernels sum each (sample, month) row pairwise as NumPy does up to 128 generations.
+    Kernels sum each (sample, month) row of the cells they make pairwise, as NumPy does up to
+    128 generations; a caller passes ``total`` only while the cells are as the kernel made
+    them. Beyond 128 generations, or without a total, the cells are summed.
     """
-    return cells.shape[2] <= _PAIRWISE_BLOCK
+    if total is None or cells.shape[2] > _PAIRWISE_BLOCK:
+        return sum_generations(cells, start)
+    return total[:, start:].copy()
 
 
 def sum_months(cells: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -212,6 +218,8 @@ def cash_months(
             trailing[t] = total
             balance = balance + operating_cash_flow[i, t] + extra[i, t] + in_kind[i, t]
             issued = in_kind[i, t]
+            # Without a valuation (no revenue, no floor) the equity cannot be priced: the
+            # credits are recorded but dilute no one; set min_pre_money to price them.
             if issued > 0:
                 valued = maximum(revenue[i, t] * MONTHS_PER_YEAR * multiple[i], floor[i])
                 if valued > 0:

@@ -30,13 +30,12 @@ def serving(
     months: NDArray[np.int64],
     tokens_mtok: Array,
     price: Array,
-) -> tuple[Array, Array, Array | None, Array | None]:
+) -> tuple[Array, Array, Array, Array]:
     """GW busy serving each generation's tokens [GW] and their cost [USD/month].
 
     Arrays (samples, months, G): GW = tokens / (throughput(t) / size_g), times the routing
     factor with routing; cost = GW x ``price`` [USD/GW-month]. Then the sums of both over
-    generations (samples, months), as sum_generations gives them (None beyond 128
-    generations).
+    generations (samples, months), for :func:`compiled.generation_total`.
     """
     gain = per_year_to_per_month(inputs["inference.efficiency_gain_per_year"])
     throughput = inputs["inference.reference_mtok_per_gw_month"][:, None] * compiled.outer_power(
@@ -46,12 +45,9 @@ def serving(
         "inference.size_exponent"
     ][:, None]
     routed = inputs.scenario.strategies.routing is not None
-    gw, cost, gw_total, cost_total = compiled.serving_cells(
+    return compiled.serving_cells(
         tokens_mtok, throughput, size, routed, routing_factor(inputs), price
     )
-    if not compiled.sums_are_numpys(gw):
-        return gw, cost, None, None
-    return gw, cost, gw_total, cost_total
 
 
 def routing_factor(inputs: Inputs) -> Array:

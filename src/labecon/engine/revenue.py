@@ -51,10 +51,9 @@ class ApiTraffic:
 
     tokens_mtok: Array  # [Mtok/month]
     revenue: Array  # [USD/month]
-    # Their sums over generations (samples, months), as sum_generations gives them; None
-    # where the kernel cannot give NumPy's (more than 128 generations).
-    tokens_total: Array | None = None
-    revenue_total: Array | None = None
+    # Their sums over generations (samples, months), for compiled.generation_total.
+    tokens_total: Array
+    revenue_total: Array
 
 
 def market_demand(start: Array, growth_per_year: Array, ceiling: Array, t: Array) -> Array:
@@ -155,10 +154,4 @@ def api_traffic(
         price_kept,
         share_kept,
     )
-    summed = compiled.sums_are_numpys(tokens)
-    return ApiTraffic(
-        tokens_mtok=tokens,
-        revenue=cells_revenue,
-        tokens_total=tokens_total if summed else None,
-        revenue_total=revenue_total if summed else None,
-    )
+    return ApiTraffic(tokens, cells_revenue, tokens_total, revenue_total)

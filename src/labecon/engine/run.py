@@ -227,31 +227,18 @@ def channel_totals(
 
 def training_spend(
     plan: Schedule, months: NDArray[np.int64], cancelled: NDArray[np.bool_]
-) -> tuple[Array, Array | None]:
+) -> tuple[Array, Array]:
     """Development spend of each generation, evenly over its training window [USD/month].
 
-    And its sum over generations (samples, months), as sum_generations gives it (None
-    beyond 128 generations).
+    And its sum over generations (samples, months), for :func:`compiled.generation_total`.
     """
-    cells, total = compiled.training_cells(
+    return compiled.training_cells(
         plan.training_start,
         plan.training_months,
         cancelled,
         plan.development_cost / plan.training_months,
         months,
     )
-    return cells, total if compiled.sums_are_numpys(cells) else None
-
-
-def _window(total: Array | None, cells: Array, start: int) -> Array:
-    """Sum over generations of ``cells`` from month ``start``: a kernel's ``total`` if given.
-
-    A kernel's total is the same number sum_generations gives; it is given only while its
-    cells are as the kernel made them.
-    """
-    if total is None:
-        return sum_generations(cells, start)
-    return np.ascontiguousarray(total[:, start:])
 
 
 def _simulate(
@@ -283,7 +270,10 @@ def _simulate(
         )
     price = inference.cost_per_gw_month(inputs)  # [USD/GW-month]
     # Sums over generations a kernel gave with its cells (None: sum the cells).
-    revenue_total = tokens_total = gw_total = inference_total = None
+    revenue_total: Array | None = None
+    tokens_total: Array | None = None
+    gw_total: Array | None = None
+    inference_total: Array | None = None
     if life_weight is not None:
         basis = revenue.revenue_basis(plan.scale_cost, inputs["generations.capability_stall_after"])
         gen_revenue = revenue.top_down_revenue(
@@ -325,10 +315,12 @@ def _simulate(
         gen_inference = gen_inference + venture.gw * price[:, None, None]
         revenue_total = tokens_total = gw_total = inference_total = None  # cells changed
     gen_training, training_total = training_spend(plan, months, cancelled)
-    window_training = _window(training_total, gen_training, window.start)
+    window_training = compiled.generation_total(training_total, gen_training, window.start)
     gw_training = inference.training_gw(inputs, window_training)
     gw_needed = (
-        np.zeros_like(window_training) if serving_free else _window(gw_total, gen_gw, window.start)
+        np.zeros_like(window_training)
+        if serving_free
+        else compiled.generation_total(gw_total, gen_gw, window.start)
     )
     mode = scenario.compute.capacity
     owned = compute.owned_gw(
@@ -353,7 +345,7 @@ def _simulate(
         revenue_total = tokens_total = inference_total = None  # cells changed in place
 
     financed = _financing(inputs, gen_training, gen_revenue)
-    company_revenue = _window(revenue_total, gen_revenue, window.start)
+    company_revenue = compiled.generation_total(revenue_total, gen_revenue, window.start)
     channel_items = channel_totals(
         flows, window, company_revenue, use.served_share if mode == "hard" else None, venture
     )
@@ -368,7 +360,7 @@ def _simulate(
         "tokens_mtok": (
             np.zeros_like(company_revenue)
             if flows is None
-            else _window(tokens_total, gen_tokens, window.start)
+            else compiled.generation_total(tokens_total, gen_tokens, window.start)
         ),
         "gw_inference": use.gw_inference,
         "gw_inference_needed": gw_needed,
@@ -407,7 +399,7 @@ def _simulate(
     company_inference = (
         np.zeros_like(company_revenue)
         if serving_free
-        else _window(inference_total, gen_inference, window.start)
+        else compiled.generation_total(inference_total, gen_inference, window.start)
     )
     operating_cash_flow = (
         company_revenue
